@@ -1,0 +1,62 @@
+namespace Paddy.Pipeline.Config;
+
+/// <summary>An image size as fastai's batch transforms take it: height first, then width.</summary>
+public readonly record struct ImageSize(int Height, int Width)
+{
+    public override string ToString() => $"{Height}x{Width}";
+}
+
+public enum ResizeMethod { Crop, Squish }
+
+public enum Precision { Fp32, Fp16, Bf16 }
+
+/// <summary>fastai's Resize item transform: random crop on train, centre crop on valid/test, or squish.</summary>
+public sealed record ItemResize(ResizeMethod Method, ImageSize Size)
+{
+    public override string ToString() => $"{Method.ToString().ToLowerInvariant()}-{Size}";
+}
+
+public sealed record TtaSettings(int Passes, double Beta);
+
+/// <summary>How one model is trained: fastai's fine_tune(Epochs, Lr) with these loader and precision settings.</summary>
+public sealed record TrainingSettings(
+    int Epochs,
+    int FreezeEpochs,
+    double Lr,
+    int BatchSize,
+    int Accum,
+    Precision Precision,
+    TtaSettings Tta)
+{
+    /// <summary>The loader's batch size: fastai's notebook passes bs = 64 // accum and counts 64 samples per step.</summary>
+    public int MicroBatchSize => BatchSize / Accum;
+}
+
+public sealed record DataSettings(string Root, double ValidPct, bool SkipBadImages);
+
+/// <summary>One (architecture, preprocessing) combination: one cached Train task and one artifact.</summary>
+public sealed record CombinationConfig(
+    string Arch,
+    string Weights,
+    ItemResize Resize,
+    ImageSize Size,
+    double EnsembleWeight,
+    TrainingSettings Training)
+{
+    /// <summary>Stable, readable task name, e.g. Train:convnext_large_in22k:crop-640x480:320x224.</summary>
+    public string TaskName => $"Train:{Key}";
+
+    /// <summary>The combination's identity within a pipeline: architecture, item resize, model input size.</summary>
+    public string Key => $"{Arch}:{Resize}:{Size}";
+
+    /// <summary>A folder-safe form of <see cref="Key"/>.</summary>
+    public string Slug => Key.Replace(':', '_');
+}
+
+/// <summary>A validated pipeline.yaml with every default resolved and every path absolute.</summary>
+public sealed record PipelineConfig(
+    string Name,
+    string SourcePath,
+    int Seed,
+    DataSettings Data,
+    IReadOnlyList<CombinationConfig> Models);

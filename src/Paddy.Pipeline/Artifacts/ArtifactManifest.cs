@@ -18,7 +18,8 @@ public sealed record ArtifactManifest
     public required double ValidError { get; init; }
     public required double ValidLoss { get; init; }
     public required int ValidCount { get; init; }
-    public required int TestCount { get; init; }
+    /// <summary>Test image ids in sample_submission order: the rows of the test probabilities.</summary>
+    public required IReadOnlyList<string> TestIds { get; init; }
     public required string Device { get; init; }
     public required string Precision { get; init; }
     public required double TrainSeconds { get; init; }

@@ -1,0 +1,47 @@
+using Cake.Common;
+using Cake.Core;
+using Paddy.Pipeline.Artifacts;
+using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Jobs;
+using Paddy.Pipeline.Models;
+
+namespace Paddy.Build;
+
+/// <summary>
+/// The typed context every task receives (Frosting's FrostingContext): the pipeline, its artifact store and the
+/// command-line choices. Relative paths are taken from the working directory (the repository root under dotnet run).
+/// </summary>
+public sealed class BuildContext : CakeContextAdapter
+{
+    private readonly Lazy<TaskPlanner> planner;
+
+    public BuildContext(ICakeContext context) : base(context)
+    {
+        var workingDirectory = context.Environment.WorkingDirectory.FullPath;
+        PipelinePath = Path.GetFullPath(context.Argument("pipeline", "pipeline.yaml"), workingDirectory);
+        ArtifactsRoot = Path.GetFullPath(context.Argument("artifacts", "artifacts"), workingDirectory);
+        Device = context.Argument("device", "auto");
+        Force = context.Argument("force", false);
+        Pipeline = PipelineLoader.Load(PipelinePath, ModelZoo.Catalog);
+        Store = new ArtifactStore(Path.Combine(ArtifactsRoot, Pipeline.Name));
+        planner = new Lazy<TaskPlanner>(() => new TaskPlanner(Pipeline, Store));
+    }
+
+    public string PipelinePath { get; }
+    public string ArtifactsRoot { get; }
+
+    /// <summary>auto (CUDA when available, else CPU), cpu, cuda or cuda:N.</summary>
+    public string Device { get; }
+
+    /// <summary>--force: retrain even when an artifact is up to date.</summary>
+    public bool Force { get; }
+
+    public PipelineConfig Pipeline { get; }
+    public ArtifactStore Store { get; }
+
+    /// <summary>The Ensemble task's result, for Submit to report.</summary>
+    public EnsembleResult? Ensemble { get; set; }
+
+    /// <summary>Fingerprints and up-to-date checks, computed once per run (data files hashed once for all tasks).</summary>
+    public TaskPlanner Planner => planner.Value;
+}

@@ -1,0 +1,147 @@
+using Cake.Cli;
+using Cake.Core;
+using Cake.Core.Configuration;
+using Cake.Core.Diagnostics;
+using Cake.Core.IO;
+using Cake.Core.Packaging;
+using Cake.Core.Scripting;
+using Cake.Core.Tooling;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace Paddy.Build.Frosting;
+
+/// <summary>
+/// A thin Cake.Frosting-compatible host on the real Cake 7 engine (Cake.Frosting itself is not served here):
+/// Frosting's command line, task classes with Frosting's attributes, tasks registered at run time, and Cake's
+/// own script hosts for running, dry runs, --tree and --description, including Cake's end-of-run report.
+/// </summary>
+public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
+{
+    private readonly Func<ICakeContext, TContext> createContext;
+    private readonly Func<TContext, IEnumerable<RegisteredTask>> runtimeTasks;
+
+    public FrostingHost(Func<ICakeContext, TContext> createContext, Func<TContext, IEnumerable<RegisteredTask>> runtimeTasks)
+    {
+        this.createContext = createContext;
+        this.runtimeTasks = runtimeTasks;
+    }
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        HostOptions options;
+        try
+        {
+            options = HostOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+
+        var environment = new CakeEnvironment(new CakePlatform(), new CakeRuntime());
+        if (options.WorkingDirectory is { } working)
+            environment.WorkingDirectory = new DirectoryPath(System.IO.Path.GetFullPath(working));
+        var console = new CakeConsole(environment);
+        var log = new CakeBuildLog(console, options.Verbosity);
+        if (options.Version || options.Info)
+        {
+            var resolver = new VersionResolver();
+            if (options.Version) new VersionFeature(resolver).Run(console);
+            else new InfoFeature(resolver).Run(console);
+            return 0;
+        }
+
+        TContext context;
+        List<RegisteredTask> tasks;
+        try
+        {
+            context = createContext(CreateCakeContext(environment, log, options));
+            tasks = RegisteredTask.FromAssembly(typeof(TContext).Assembly).Concat(runtimeTasks(context)).ToList();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Error(e.Message);
+            return 1;
+        }
+
+        var target = tasks.FirstOrDefault(t => string.Equals(t.Name, options.Target, StringComparison.OrdinalIgnoreCase));
+        if (target is null)
+        {
+            log.Error($"There is no task named '{options.Target}'. Targets: {string.Join(", ", tasks.Select(t => t.Name))}.");
+            return 1;
+        }
+
+        var engine = new CakeEngine(new CakeDataService(), log);
+        ScriptHost host = options switch
+        {
+            { Tree: true } => new TreeScriptHost(engine, context, console),
+            { Description: true } => new DescriptionScriptHost(engine, context, AnsiConsole.Console),
+            { DryRun: true } => new DryRunScriptHost<TContext>(engine, context, log),
+            _ => new BuildScriptHost<TContext>(engine, new DefaultExecutionStrategy(log, new CakeReportPrinter(console, context)),
+                context, new CakeReportPrinter(console, context), context.Configuration, log),
+        };
+        foreach (var task in tasks) Register(host, task, isTarget: task == target);
+        if (options.Exclusive) host.Settings.UseExclusiveTarget();
+
+        try
+        {
+            await host.RunTargetAsync(target.Name);
+            return 0;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log.Error(Unwrap(e).Message);
+            return 1;
+        }
+    }
+
+    private static void Register(ScriptHost host, RegisteredTask task, bool isTarget)
+    {
+        var builder = host.Task(task.Name).Description(task.Description);
+        foreach (var dependency in task.DependsOn) builder.IsDependentOn(dependency);
+        foreach (var dependee in task.DependeeOf) builder.IsDependeeOf(dependee);
+        if (isTarget)
+        {
+            // Cake refuses to run a target whose criteria are false ("Could not reach target"), so the target
+            // asks ShouldRun itself and reports the skip.
+            builder.Does(async context =>
+            {
+                if (task.Task.ShouldRun(context)) await task.Task.RunAsync(context);
+                else context.Log.Information($"{task.Name}: skipped, {task.Task.SkipReason}.");
+            });
+        }
+        else
+        {
+            builder.WithCriteria(context => task.Task.ShouldRun(context), task.Task.SkipReason)
+                .Does(context => task.Task.RunAsync(context));
+        }
+    }
+
+    private static CakeContext CreateCakeContext(ICakeEnvironment environment, ICakeLog log, HostOptions options)
+    {
+        var fileSystem = new FileSystem();
+        var arguments = new CakeArguments(options.Arguments.ToLookup(a => a.Key, a => a.Value, StringComparer.OrdinalIgnoreCase));
+        var configuration = new CakeConfigurationProvider(fileSystem, environment)
+            .CreateConfiguration(environment.WorkingDirectory, new Dictionary<string, string>());
+        var globber = new Globber(fileSystem, environment);
+        var tools = new ToolLocator(environment, new ToolRepository(environment),
+            new ToolResolutionStrategy(fileSystem, environment, globber, configuration, log));
+        var processRunner = new ProcessRunner(fileSystem, environment, log, tools, configuration);
+        return new CakeContext(fileSystem, environment, globber, log, arguments, processRunner, new WindowsRegistry(),
+            tools, new CakeDataService(), configuration, new NoToolInstaller(), new ServiceCollection().BuildServiceProvider());
+    }
+
+    private static Exception Unwrap(Exception e) =>
+        e is AggregateException { InnerExceptions.Count: 1 } aggregate ? Unwrap(aggregate.InnerExceptions[0])
+        : e is CakeReportException { InnerException: { } inner } ? Unwrap(inner)
+        : e;
+
+    /// <summary>Cake installs tools (#tool directives) through this; a Frosting-style program declares none.</summary>
+    private sealed class NoToolInstaller : IToolInstaller
+    {
+        public IEnumerable<FilePath> Install(PackageReference tool) =>
+            throw new NotSupportedException($"This build program installs no tools; install {tool.Package} yourself.");
+    }
+}

@@ -1,0 +1,48 @@
+using Cake.Core;
+using Cake.Core.Diagnostics;
+using Paddy.Build.Frosting;
+using Paddy.Build.Worker;
+using Paddy.Pipeline.Config;
+
+namespace Paddy.Build.Tasks;
+
+/// <summary>
+/// One cached Train task per (architecture, preprocessing) combination of pipeline.yaml. It is skipped while its
+/// artifact is up to date; otherwise it trains in a child process, which writes the artifact atomically.
+/// </summary>
+public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask<BuildContext>
+{
+    public static RegisteredTask Register(CombinationConfig combination) => new(
+        combination.TaskName,
+        new TrainTask(combination),
+        $"fine_tune({combination.Training.Epochs}, {combination.Training.Lr}) of {combination.Arch}, resize {combination.Resize}, size {combination.Size}.",
+        DependsOn: [],
+        DependeeOf: [RegisteredTask.NameOf(typeof(TrainAllTask))]);
+
+    private string skipReason = "up to date";
+
+    public override string SkipReason => skipReason;
+
+    public override bool ShouldRun(BuildContext context)
+    {
+        var plan = context.Planner.Plan(combination);
+        if (context.Force) return true;
+        if (plan.IsUpToDate)
+        {
+            skipReason = $"up to date (fingerprint {plan.Fingerprint[..12]})";
+            return false;
+        }
+        context.Log.Information($"{combination.TaskName}: {plan.Reason}; training.");
+        return true;
+    }
+
+    public override async Task RunAsync(BuildContext context)
+    {
+        var plan = context.Planner.Plan(combination);
+        await TrainWorkerProcess.RunAsync(context, plan);
+        context.Planner.Invalidate(combination);
+        var done = context.Planner.Plan(combination);
+        if (!done.IsUpToDate)
+            throw new CakeException($"{combination.TaskName} finished but its artifact does not verify: {done.Reason}.");
+    }
+}

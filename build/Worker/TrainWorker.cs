@@ -1,0 +1,68 @@
+using Paddy.Pipeline.Artifacts;
+using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Jobs;
+using Paddy.Pipeline.Models;
+
+namespace Paddy.Build.Worker;
+
+/// <summary>
+/// The child side of a Train task: this same program started as "worker" with the task's pipeline, name and
+/// fingerprint. It trains, writes the artifact atomically and exits; Ctrl-C (SIGINT) stops it between batches
+/// with exit code 130 and no partial artifact, keeping the last epoch checkpoint for the next run.
+/// </summary>
+public static class TrainWorker
+{
+    public const string Command = "worker";
+    public const int CancelledExitCode = 130;
+
+    public static IEnumerable<string> Arguments(BuildContext context, PlannedTask plan) =>
+    [
+        Command,
+        $"--pipeline={context.PipelinePath}",
+        $"--artifacts={context.ArtifactsRoot}",
+        $"--task={plan.Combination.TaskName}",
+        $"--fingerprint={plan.Fingerprint}",
+        $"--device={context.Device}",
+    ];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var options = args.Select(a => a.TrimStart('-').Split('=', 2))
+            .ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "true", StringComparer.Ordinal);
+        string Option(string key) => options.TryGetValue(key, out var value)
+            ? value
+            : throw new ArgumentException($"The worker needs --{key}=...; it is started by a Train task, not by hand.");
+
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        try
+        {
+            var pipeline = PipelineLoader.Load(Option("pipeline"), ModelZoo.Catalog);
+            var taskName = Option("task");
+            var combination = pipeline.Models.FirstOrDefault(m => m.TaskName == taskName)
+                ?? throw new ArgumentException($"{pipeline.SourcePath} has no combination for {taskName}.");
+            var store = new ArtifactStore(Path.Combine(Option("artifacts"), pipeline.Name));
+            var planner = new TaskPlanner(pipeline, store);
+            var plan = planner.Plan(combination);
+            if (plan.Fingerprint != Option("fingerprint"))
+                throw new InvalidOperationException($"The inputs of {taskName} changed while it was starting; run the build again.");
+            await Task.Run(() => TrainJob.Run(new TrainRequest(pipeline, plan, store, Option("device")),
+                Console.Out, cancellation.Token));
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("Training cancelled; the last finished epoch is checkpointed and the next run resumes from it.");
+            return CancelledExitCode;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

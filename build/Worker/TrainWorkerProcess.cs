@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Cake.Core;
+using Cake.Core.Diagnostics;
+using Paddy.Pipeline.Jobs;
+
+namespace Paddy.Build.Worker;
+
+/// <summary>
+/// The parent side of a Train task: starts the worker child process, streams its output live, and turns its
+/// exit into the task's outcome. The child owns all GPU memory, so it is all returned when it ends, and a crash
+/// or out-of-memory error fails this task alone. Ctrl-C is passed on to the child, which stops cleanly.
+/// </summary>
+public static partial class TrainWorkerProcess
+{
+    private const int SigInt = 2;
+
+    public static async Task RunAsync(BuildContext context, PlannedTask plan)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(TrainWorker).Assembly.Location);
+        foreach (var argument in TrainWorker.Arguments(context, plan)) start.ArgumentList.Add(argument);
+
+        using var child = Process.Start(start) ?? throw new CakeException("Could not start the training worker process.");
+        var lastErrors = new Queue<string>();
+        var output = Pump(child.StandardOutput, line => Console.Out.WriteLine(line));
+        var errors = Pump(child.StandardError, line =>
+        {
+            Console.Error.WriteLine(line);
+            lock (lastErrors)
+            {
+                lastErrors.Enqueue(line);
+                if (lastErrors.Count > 20) lastErrors.Dequeue();
+            }
+        });
+
+        bool cancelled = false;
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl-C asks the child to stop after saving nothing partial; a second one kills it.
+            e.Cancel = !cancelled;
+            if (!cancelled && !child.HasExited) Kill(child.Id, SigInt);
+            else if (!child.HasExited) child.Kill(entireProcessTree: true);
+            cancelled = true;
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            await child.WaitForExitAsync();
+            await Task.WhenAll(output, errors);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+
+        var code = child.ExitCode;
+        if (code == 0) return;
+        if (code == TrainWorker.CancelledExitCode || cancelled)
+            throw new OperationCanceledException($"{plan.Combination.TaskName} was cancelled; its last finished epoch is kept and the next run resumes from it.");
+        string tail;
+        lock (lastErrors) tail = string.Join(Environment.NewLine, lastErrors);
+        throw new CakeException(
+            $"{plan.Combination.TaskName} failed in its worker process (exit code {code}). Finished tasks keep their artifacts.{Environment.NewLine}{tail}");
+    }
+
+    /// <summary>The dotnet executable running this program (the SDK sets DOTNET_HOST_PATH under dotnet run/test).</summary>
+    private static string DotnetHost()
+    {
+        var current = Environment.ProcessPath;
+        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet") return current;
+        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+    }
+
+    private static Task Pump(StreamReader reader, Action<string> onLine) => Task.Run(async () =>
+    {
+        while (await reader.ReadLineAsync() is { } line) onLine(line);
+    });
+
+    private static void Kill(int pid, int signal)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        _ = SendSignal(pid, signal);
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill")]
+    private static partial int SendSignal(int pid, int signal);
+}

@@ -1,0 +1,111 @@
+using System.Globalization;
+using CsvHelper;
+using Paddy.Pipeline.Artifacts;
+using Paddy.Pipeline.Ensembling;
+using Paddy.Pipeline.IO;
+using static TorchSharp.torch;
+
+namespace Paddy.Pipeline.Jobs;
+
+/// <summary>One model's figures in the ensemble summary.</summary>
+public sealed record MemberResult(string Task, double Weight, double ValidError, int ValidCount, double? ErrorOnCommonItems);
+
+/// <summary>What the ensemble did: each member, and the ensemble's error on the images every member held out.</summary>
+public sealed record EnsembleResult(IReadOnlyList<MemberResult> Members, int CommonValidCount, double? EnsembleErrorOnCommonItems,
+    string SubmissionPath, int SubmissionRows);
+
+/// <summary>
+/// The seed's ensemble over finished Train artifacts: the weighted mean of their TTA test probabilities, argmax,
+/// and a Kaggle submission in sample_submission order. Every member has its own validation split, so the
+/// ensemble's validation error is measured on the training images that every member held out.
+/// </summary>
+public static class EnsembleJob
+{
+    public static EnsembleResult Run(ArtifactStore store, IReadOnlyList<(PlannedTask Plan, double Weight)> members)
+    {
+        if (members.Count == 0) throw new ArgumentException("The pipeline has no models to ensemble.", nameof(members));
+        var notDone = members.FirstOrDefault(m => !m.Plan.IsUpToDate);
+        if (notDone.Plan is not null)
+            throw new InvalidOperationException($"{notDone.Plan.Combination.TaskName} has no finished artifact ({notDone.Plan.Reason}); run its Train task first.");
+
+        var manifests = members.Select(m => m.Plan.Finished!).ToList();
+        var first = manifests[0];
+        foreach (var (manifest, plan) in manifests.Zip(members.Select(m => m.Plan)))
+        {
+            if (!manifest.Vocab.SequenceEqual(first.Vocab))
+                throw new InvalidDataException($"{plan.Combination.TaskName} was trained with classes [{string.Join(", ", manifest.Vocab)}] but {members[0].Plan.Combination.TaskName} with [{string.Join(", ", first.Vocab)}]; retrain with --force.");
+            if (!manifest.TestIds.SequenceEqual(first.TestIds))
+                throw new InvalidDataException($"{plan.Combination.TaskName} predicted a different list of test images than {members[0].Plan.Combination.TaskName}; retrain with --force.");
+        }
+
+        using var scope = NewDisposeScope();
+        var test = members.Select(m => new EnsembleMember(m.Plan.Combination.TaskName,
+            Load(store, m.Plan, ArtifactFiles.TestProbabilities)[ArtifactFiles.ProbabilitiesKey], m.Weight)).ToList();
+        var combined = WeightedEnsemble.Combine(test);
+
+        var valid = members.Select(m => Load(store, m.Plan, ArtifactFiles.ValidPredictions)).ToList();
+        var common = valid.Select(v => v[ArtifactFiles.ItemsKey].data<long>().ToHashSet())
+            .Aggregate((a, b) => { a.IntersectWith(b); return a; })
+            .Order().ToArray();
+        var commonIndex = tensor(common);
+        Tensor RowsOfCommon(SafeTensorsFile v)
+        {
+            var items = v[ArtifactFiles.ItemsKey];
+            var order = argsort(items);
+            var positions = searchsorted(items[order], commonIndex);
+            return order[positions];
+        }
+
+        double? ensembleError = null;
+        var memberResults = new List<MemberResult>();
+        Tensor? commonTargets = null;
+        var commonMembers = new List<EnsembleMember>();
+        for (int i = 0; i < members.Count; i++)
+        {
+            var v = valid[i];
+            double? onCommon = null;
+            if (common.Length > 0)
+            {
+                var rows = RowsOfCommon(v);
+                var probabilities = v[ArtifactFiles.ProbabilitiesKey][rows];
+                commonTargets ??= v[ArtifactFiles.TargetsKey][rows];
+                onCommon = WeightedEnsemble.ErrorRate(probabilities, commonTargets);
+                commonMembers.Add(new EnsembleMember(members[i].Plan.Combination.TaskName, probabilities, members[i].Weight));
+            }
+            memberResults.Add(new MemberResult(members[i].Plan.Combination.TaskName, members[i].Weight,
+                manifests[i].ValidError, manifests[i].ValidCount, onCommon));
+        }
+        if (commonTargets is not null)
+            ensembleError = WeightedEnsemble.ErrorRate(WeightedEnsemble.Combine(commonMembers), commonTargets);
+
+        var submissionPath = Path.Combine(store.PipelineDirectory, "submission.csv");
+        var predicted = combined.argmax(1).data<long>().ToArray();
+        WriteSubmission(submissionPath, first.TestIds, predicted.Select(p => first.Vocab[(int)p]).ToList());
+        SafeTensors.Save(Path.Combine(store.PipelineDirectory, "ensemble_test_probs.safetensors"),
+            [new(ArtifactFiles.ProbabilitiesKey, combined)]);
+        return new EnsembleResult(memberResults, common.Length, ensembleError, submissionPath, predicted.Length);
+    }
+
+    /// <summary>Kaggle's format: image_id,label, one row per sample_submission row, in its order; written atomically.</summary>
+    public static void WriteSubmission(string path, IReadOnlyList<string> ids, IReadOnlyList<string> labels)
+    {
+        var temporary = path + ".tmp";
+        using (var writer = new StreamWriter(temporary))
+        using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
+        {
+            csv.WriteField("image_id");
+            csv.WriteField("label");
+            csv.NextRecord();
+            for (int i = 0; i < ids.Count; i++)
+            {
+                csv.WriteField(ids[i]);
+                csv.WriteField(labels[i]);
+                csv.NextRecord();
+            }
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static SafeTensorsFile Load(ArtifactStore store, PlannedTask plan, string file) =>
+        SafeTensors.Load(Path.Combine(store.PathOf(plan.Combination.Slug), file));
+}

@@ -1,0 +1,59 @@
+using System.Collections.Concurrent;
+using Paddy.Pipeline.Artifacts;
+using Paddy.Pipeline.Config;
+
+namespace Paddy.Pipeline.Jobs;
+
+/// <summary>A Train task's fingerprint and whether its artifact is already done.</summary>
+public sealed record PlannedTask(CombinationConfig Combination, FingerprintInputs Inputs, string Fingerprint,
+    ArtifactManifest? Finished, string Reason)
+{
+    public bool IsUpToDate => Finished is not null;
+}
+
+/// <summary>
+/// Works out each combination's fingerprint: the data manifest once for all of them (file hashes remembered
+/// across runs in the pipeline's .cache folder), the weights file's hash, the seed and the code identity.
+/// </summary>
+public sealed class TaskPlanner
+{
+    private readonly PipelineConfig pipeline;
+    private readonly ArtifactStore store;
+    private readonly Lazy<(FileHashCache Hashes, DataManifest Data)> data;
+    private readonly ConcurrentDictionary<string, PlannedTask> planned = new();
+
+    public TaskPlanner(PipelineConfig pipeline, ArtifactStore store)
+    {
+        this.pipeline = pipeline;
+        this.store = store;
+        data = new Lazy<(FileHashCache, DataManifest)>(() =>
+        {
+            var hashes = FileHashCache.Open(Path.Combine(store.PipelineDirectory, ".cache", "file-hashes.json"));
+            var manifest = DataManifest.Build(pipeline.Data.Root, hashes);
+            hashes.Save();
+            return (hashes, manifest);
+        });
+    }
+
+    public DataManifest Data => data.Value.Data;
+
+    public PlannedTask Plan(CombinationConfig combination) => planned.GetOrAdd(combination.Key, _ =>
+    {
+        var inputs = FingerprintInputs.For(pipeline, combination, Data.Sha256, WeightsSha256(combination));
+        var fingerprint = Fingerprint.Of(inputs);
+        var (finished, reason) = store.Check(combination.Slug, fingerprint);
+        return new PlannedTask(combination, inputs, fingerprint, finished, reason);
+    });
+
+    /// <summary>Forgets a task's plan so that the next <see cref="Plan"/> checks its artifact again.</summary>
+    public void Invalidate(CombinationConfig combination) => planned.TryRemove(combination.Key, out _);
+
+    private string WeightsSha256(CombinationConfig combination)
+    {
+        if (combination.Weights == PipelineLoader.WeightsNone) return PipelineLoader.WeightsNone;
+        var path = WeightsLocator.Resolve(combination.Weights, Path.GetDirectoryName(pipeline.SourcePath)!);
+        var hash = data.Value.Hashes.Sha256(path);
+        data.Value.Hashes.Save();
+        return hash;
+    }
+}

@@ -8,6 +8,10 @@ namespace Paddy.Pipeline.Models.Weights;
 /// <param name="DownloadUrl">Where the bytes are: the resolve URL itself, or the LFS storage it redirects to.</param>
 internal sealed record HubFileMetadata(string CommitHash, string Etag, long Size, Uri DownloadUrl)
 {
+    /// <summary>The token for the download: only the hub's own host gets it, never a signed storage URL elsewhere.</summary>
+    public string? DownloadToken(HubOptions options) =>
+        DownloadUrl.Authority == new Uri(options.Endpoint).Authority ? options.Token : null;
+
     public static async Task<HubFileMetadata> FetchAsync(
         HttpClient client, HubFileReference file, HubOptions options, CancellationToken ct)
     {

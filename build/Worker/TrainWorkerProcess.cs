@@ -11,7 +11,7 @@ namespace Paddy.Build.Worker;
 /// exit into the task's outcome. The child owns all GPU memory, so it is all returned when it ends, and a crash
 /// or out-of-memory error fails this task alone. Ctrl-C is passed on to the child, which stops cleanly.
 /// </summary>
-public static partial class TrainWorkerProcess
+public static class TrainWorkerProcess
 {
     private const int SigInt = 2;
 
@@ -88,6 +88,6 @@ public static partial class TrainWorkerProcess
         _ = SendSignal(pid, signal);
     }
 
-    [LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int SendSignal(int pid, int signal);
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
 }

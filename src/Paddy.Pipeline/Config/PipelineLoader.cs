@@ -31,13 +31,22 @@ public static class PipelineLoader
         var file = Path.GetFileName(fullPath);
         var baseDirectory = Path.GetDirectoryName(fullPath)!;
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             throw new ConfigException(file, e.Start.Line, e.Start.Column, $"this is not valid YAML: {e.Message}");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet gives up on some malformed flow mappings without a YamlException; the last event it read
+            // is where the YAML stopped making sense.
+            var mark = parser.Current?.End ?? Mark.Empty;
+            throw new ConfigException(file, mark.Line, mark.Column,
+                "this is not valid YAML: a { ... } or [ ... ] is not closed, or a value is missing. Check the brackets near here.");
         }
         if (stream.Documents.Count != 1)
             throw new ConfigException(file, 1, 1, "the file must hold exactly one YAML document (a mapping with name, data and models).");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using CsvHelper;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Ensembling;
@@ -90,18 +89,10 @@ public static class EnsembleJob
     public static void WriteSubmission(string path, IReadOnlyList<string> ids, IReadOnlyList<string> labels)
     {
         var temporary = path + ".tmp";
-        using (var writer = new StreamWriter(temporary))
-        using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
+        using (var csv = CsvWriter.Create(new StreamWriter(temporary), new CsvWriterOptions(), leaveOpen: false))
         {
-            csv.WriteField("image_id");
-            csv.WriteField("label");
-            csv.NextRecord();
-            for (int i = 0; i < ids.Count; i++)
-            {
-                csv.WriteField(ids[i]);
-                csv.WriteField(labels[i]);
-                csv.NextRecord();
-            }
+            csv.WriteRecord(["image_id", "label"]);
+            for (int i = 0; i < ids.Count; i++) csv.WriteRecord([ids[i], labels[i]]);
         }
         File.Move(temporary, path, overwrite: true);
     }

@@ -22,6 +22,8 @@ public sealed class BuildContext : CakeContextAdapter
         ArtifactsRoot = Path.GetFullPath(context.Argument("artifacts", "artifacts"), workingDirectory);
         Device = context.Argument("device", "auto");
         Force = context.Argument("force", false);
+        var cache = context.Argument("cache", "");
+        SharedCache = cache.Length > 0 ? new SharedArtifactCache(Path.GetFullPath(cache, workingDirectory)) : null;
         Pipeline = PipelineLoader.Load(PipelinePath, ModelZoo.Catalog);
         Store = new ArtifactStore(Path.Combine(ArtifactsRoot, Pipeline.Name));
         planner = new Lazy<TaskPlanner>(() => new TaskPlanner(Pipeline, Store));
@@ -35,6 +37,9 @@ public sealed class BuildContext : CakeContextAdapter
 
     /// <summary>--force: retrain even when an artifact is up to date.</summary>
     public bool Force { get; }
+
+    /// <summary>--cache=&lt;dir&gt;: finished artifacts shared by fingerprint between machines, or null.</summary>
+    public SharedArtifactCache? SharedCache { get; }
 
     public PipelineConfig Pipeline { get; }
     public ArtifactStore Store { get; }

@@ -32,6 +32,17 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
             skipReason = $"up to date (fingerprint {plan.Fingerprint[..12]})";
             return false;
         }
+        if (context.SharedCache is { } cache)
+        {
+            var (restored, why) = cache.TryRestore(plan.Fingerprint, context.Store, combination.Slug);
+            context.Planner.Invalidate(combination);
+            if (restored is not null)
+            {
+                skipReason = $"restored from {cache.Root} (fingerprint {plan.Fingerprint[..12]})";
+                return false;
+            }
+            context.Log.Information($"{combination.TaskName}: {why}.");
+        }
         context.Log.Information($"{combination.TaskName}: {plan.Reason}; training.");
         return true;
     }
@@ -44,5 +55,6 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         var done = context.Planner.Plan(combination);
         if (!done.IsUpToDate)
             throw new CakeException($"{combination.TaskName} finished but its artifact does not verify: {done.Reason}.");
+        context.SharedCache?.Save(done.Fingerprint, context.Store.PathOf(combination.Slug));
     }
 }

@@ -39,8 +39,8 @@ public sealed class SharedArtifactCache
     /// <summary>Copies the cached artifact into the store when it exists and verifies; otherwise says why not.</summary>
     public (ArtifactManifest? Restored, string Reason) TryRestore(string fingerprint, ArtifactStore store, string slug)
     {
-        var (manifest, reason) = Find(fingerprint);
-        if (manifest is null) return (null, reason);
+        var (manifest, whyNot) = Find(fingerprint);
+        if (manifest is null) return (null, whyNot);
         var cached = PathOf(fingerprint);
         var restored = store.Commit(slug, folder =>
         {

@@ -22,6 +22,7 @@ public sealed class BuildContext : CakeContextAdapter
         ArtifactsRoot = Path.GetFullPath(context.Argument("artifacts", "artifacts"), workingDirectory);
         Device = context.Argument("device", "auto");
         Force = context.Argument("force", false);
+        AllowTraining = context.Argument("train", true);
         var cache = context.Argument("cache", "");
         SharedCache = cache.Length > 0 ? new SharedArtifactCache(Path.GetFullPath(cache, workingDirectory)) : null;
         Pipeline = PipelineLoader.Load(PipelinePath, ModelZoo.Catalog);
@@ -37,6 +38,9 @@ public sealed class BuildContext : CakeContextAdapter
 
     /// <summary>--force: retrain even when an artifact is up to date.</summary>
     public bool Force { get; }
+
+    /// <summary>--train=false: only restore and ensemble; a task that would train fails instead (CI's ensemble job).</summary>
+    public bool AllowTraining { get; }
 
     /// <summary>--cache=&lt;dir&gt;: finished artifacts shared by fingerprint between machines, or null.</summary>
     public SharedArtifactCache? SharedCache { get; }

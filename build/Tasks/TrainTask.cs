@@ -50,6 +50,8 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
     public override async Task RunAsync(BuildContext context)
     {
         var plan = context.Planner.Plan(combination);
+        if (!context.AllowTraining)
+            throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
         await TrainWorkerProcess.RunAsync(context, plan);
         context.Planner.Invalidate(combination);
         var done = context.Planner.Plan(combination);

@@ -86,7 +86,8 @@ public sealed partial class WeightsSource
         {
             // Another worker may have finished the blob while this one waited for the lock.
             if (!File.Exists(cache.BlobPath(metadata.Etag)))
-                await new HubDownloader(client, metadata, Id, metadata.DownloadToken(options), progress).DownloadAsync(cache, ct);
+                await new HubDownloader(
+                    client, metadata, Id, metadata.DownloadToken(options), options.StallTimeout, progress).DownloadAsync(cache, ct);
             return cache.LinkSnapshot(metadata.Etag, metadata.CommitHash);
         }
     }

@@ -59,10 +59,11 @@ public sealed partial class WeightsSource
         if (HubFile is null)
             return LocalPath!;
         var cache = new HubCache(options.CacheDirectory, HubFile);
-        if (HubFile.RevisionIsCommitHash && File.Exists(cache.SnapshotFilePath(HubFile.Revision)))
-            return cache.SnapshotFilePath(HubFile.Revision);
+        // A commit hash names content that never changes, so its cached copy needs no question to the hub.
+        if ((options.Offline || HubFile.RevisionIsCommitHash) && cache.FindCachedFile() is { } cached)
+            return cached;
         if (options.Offline)
-            return cache.FindCachedFile() ?? throw OfflineAndAbsent(cache);
+            throw OfflineAndAbsent(cache);
 
         using var client = HubHttp.CreateClient();
         HubFileMetadata metadata;

@@ -204,6 +204,79 @@ public sealed class HubDownloadTests : IDisposable
         Assert.Empty(hub.Gets);
     }
 
+    [Fact]
+    public async Task RenamedRepository_FollowsTheHubsRelativeRedirect()
+    {
+        await using var hub = new HubFakeHub();
+
+        var path = await ResolveAsync(hub.Options(_cache), $"hf:{HubFakeHub.Organization}/{HubFakeHub.RenamedFrom}");
+
+        Assert.Equal(hub.Content, File.ReadAllBytes(path));
+        Assert.Equal(
+            [$"/timm/{HubFakeHub.RenamedFrom}/resolve/main/model.safetensors", "/timm/tiny_test.in1k/resolve/main/model.safetensors"],
+            hub.Server.Requests.Where(request => request.Method == "HEAD").Select(request => request.Path));
+    }
+
+    [Fact]
+    public async Task FileKeptInGit_IsCheckedAgainstItsGitBlobSha1()
+    {
+        await using var hub = new HubFakeHub(size: 5000) { ServeFromGit = true };
+
+        var path = await ResolveAsync(hub.Options(_cache));
+
+        Assert.Equal(hub.Content, File.ReadAllBytes(path));
+        Assert.Equal($"../../blobs/{hub.GitBlobSha1}", new FileInfo(path).LinkTarget);
+
+        hub.CorruptBody = true;
+        var error = await Assert.ThrowsAsync<WeightsSourceException>(
+            () => ResolveAsync(hub.Options(Path.Combine(_cache, "second"))));
+        Assert.Contains($"expected {hub.GitBlobSha1}", error.Message);
+    }
+
+    [Fact]
+    public async Task ParallelResolves_DownloadTheBlobOnce()
+    {
+        await using var hub = new HubFakeHub();
+
+        var paths = await Task.WhenAll(ResolveAsync(hub.Options(_cache)), ResolveAsync(hub.Options(_cache)));
+
+        Assert.All(paths, path => Assert.Equal(SnapshotFile, path));
+        Assert.Equal(hub.Content, File.ReadAllBytes(SnapshotFile));
+        Assert.Single(hub.Gets);
+    }
+
+    [Fact]
+    public async Task UnreachableHub_WithTheFileAbsent_FailsNamingIdAndCache()
+    {
+        var hub = new HubFakeHub();
+        var options = hub.Options(_cache);
+        await hub.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<WeightsSourceException>(() => ResolveAsync(options));
+
+        Assert.Contains(HubFakeHub.Id, error.Message);
+        Assert.Contains(RepoFolder, error.Message);
+        Assert.Contains("local path", error.Message);
+    }
+
+    [Fact]
+    public async Task StalledTransfer_CountsAsInterrupted_AndKeepsThePartial()
+    {
+        await using var hub = new HubFakeHub { TruncateBodyAt = 700_000, StallBody = true };
+        var options = new HubOptions
+        {
+            Endpoint = hub.Server.BaseUrl,
+            CacheDirectory = _cache,
+            StallTimeout = TimeSpan.FromMilliseconds(300),
+        };
+
+        var error = await Assert.ThrowsAsync<WeightsSourceException>(() => ResolveAsync(options));
+
+        Assert.Contains("no data for 0.3 s", error.Message);
+        Assert.Equal(700_000, new FileInfo(Partial(hub)).Length);
+        Assert.False(File.Exists(SnapshotFile));
+    }
+
     /// <summary>Records reports on the downloading thread, unlike Progress&lt;T&gt;, which posts them later.</summary>
     private sealed class RecordingProgress(Action<HubDownloadProgress>? onReport = null) : IProgress<HubDownloadProgress>
     {

@@ -15,6 +15,9 @@ internal sealed class HubFakeHub : IAsyncDisposable
     public const string Commit = "0123456789abcdef0123456789abcdef01234567";
     public const string Id = $"hf:{Organization}/{Repository}";
 
+    /// <summary>A former name of the repository; its resolve URL redirects relatively to the current one.</summary>
+    public const string RenamedFrom = "old_tiny_name";
+
     public HubFakeHub(int size = 3 << 20)
     {
         Content = new byte[size];
@@ -44,6 +47,19 @@ internal sealed class HubFakeHub : IAsyncDisposable
 
     public bool IgnoreRange { get; set; }
 
+    /// <summary>After <see cref="TruncateBodyAt"/> bytes keep the connection open and silent instead of closing it.</summary>
+    public bool StallBody { get; set; }
+
+    /// <summary>
+    /// Serve the file as one kept in git: the resolve URL answers 200 itself, with the git blob SHA-1 as ETag and no
+    /// X-Linked-* headers.
+    /// </summary>
+    public bool ServeFromGit { get; set; }
+
+    /// <summary>The git blob id: SHA-1 of "blob {size}\0" followed by the bytes, as `git hash-object` computes it.</summary>
+    public string GitBlobSha1 =>
+        Convert.ToHexStringLower(SHA1.HashData([.. System.Text.Encoding.ASCII.GetBytes($"blob {Content.Length}\0"), .. Content]));
+
     public IEnumerable<HubTestRequest> Gets => Server.Requests.Where(request => request.Method == "GET");
 
     public HubOptions Options(string cacheDirectory, bool offline = false, string? token = null) => new()
@@ -61,6 +77,12 @@ internal sealed class HubFakeHub : IAsyncDisposable
         if (request.Path is $"/{Organization}/{Repository}/resolve/main/model.safetensors"
             or $"/{Organization}/{Repository}/resolve/{Commit}/model.safetensors")
         {
+            if (ServeFromGit)
+                return Body(request, new Dictionary<string, string>
+                {
+                    ["X-Repo-Commit"] = Commit,
+                    ["ETag"] = $"\"{GitBlobSha1}\"",
+                });
             return new HubTestResponse(302, new Dictionary<string, string>
             {
                 ["Location"] = LfsBaseUrl + LfsPath,
@@ -70,19 +92,26 @@ internal sealed class HubFakeHub : IAsyncDisposable
                 ["ETag"] = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"",
             }, []);
         }
-        if (request.Path != LfsPath)
-            return new HubTestResponse(404, new Dictionary<string, string>(), []);
+        if (request.Path == $"/{Organization}/{RenamedFrom}/resolve/main/model.safetensors")
+            return new HubTestResponse(307, new Dictionary<string, string>
+            {
+                ["Location"] = $"/{Organization}/{Repository}/resolve/main/model.safetensors",
+            }, []);
+        return request.Path == LfsPath
+            ? Body(request, new Dictionary<string, string>())
+            : new HubTestResponse(404, new Dictionary<string, string>(), []);
+    }
 
+    private HubTestResponse Body(HubTestRequest request, Dictionary<string, string> headers)
+    {
         var body = (byte[])Content.Clone();
         if (CorruptBody)
             body[body.Length / 2] ^= 0xFF;
         var range = request.Header("Range");
         if (range is null || IgnoreRange)
-            return new HubTestResponse(200, new Dictionary<string, string>(), body, TruncateBodyAt);
+            return new HubTestResponse(200, headers, body, TruncateBodyAt, StallBody);
         var from = int.Parse(range["bytes=".Length..].TrimEnd('-'));
-        return new HubTestResponse(206, new Dictionary<string, string>
-        {
-            ["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}",
-        }, body[from..], TruncateBodyAt);
+        headers["Content-Range"] = $"bytes {from}-{body.Length - 1}/{body.Length}";
+        return new HubTestResponse(206, headers, body[from..], TruncateBodyAt, StallBody);
     }
 }

@@ -10,9 +10,13 @@ internal sealed record HubTestRequest(string Method, string Path, IReadOnlyDicti
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 }
 
-/// <summary>What the test server answers; <paramref name="BodyBytesToSend"/> below the body's length cuts the connection short.</summary>
+/// <summary>
+/// What the test server answers. <paramref name="BodyBytesToSend"/> below the body's length cuts the body short: the
+/// connection closes, or with <paramref name="StallAfterSending"/> stays open and silent until the server stops.
+/// </summary>
 internal sealed record HubTestResponse(
-    int Status, IReadOnlyDictionary<string, string> Headers, byte[] Body, int? BodyBytesToSend = null);
+    int Status, IReadOnlyDictionary<string, string> Headers, byte[] Body, int? BodyBytesToSend = null,
+    bool StallAfterSending = false);
 
 /// <summary>
 /// A minimal HTTP/1.1 server on 127.0.0.1 with a free port, one request per connection, that records every request
@@ -97,6 +101,9 @@ internal sealed class HubTestServer : IAsyncDisposable
                 var count = Math.Min(response.BodyBytesToSend ?? response.Body.Length, response.Body.Length);
                 await stream.WriteAsync(response.Body.AsMemory(0, count), _stop.Token);
                 Interlocked.Add(ref _bodyBytesSent, count);
+                await stream.FlushAsync(_stop.Token);
+                if (response.StallAfterSending)
+                    await Task.Delay(Timeout.Infinite, _stop.Token);
             }
             await stream.FlushAsync(_stop.Token);
             client.Client.Shutdown(SocketShutdown.Send);

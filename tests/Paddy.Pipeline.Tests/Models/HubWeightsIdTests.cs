@@ -83,4 +83,14 @@ public sealed class HubWeightsIdTests : IDisposable
             file.ResolveUrl("https://huggingface.co/").AbsoluteUri);
         Assert.Equal("models--timm--convnext_tiny.in12k", file.CacheFolderName);
     }
+
+    [Fact]
+    public void EndpointWithoutScheme_FailsNamingHfEndpoint()
+    {
+        var error = Assert.Throws<WeightsSourceException>(
+            () => new HubFileReference("timm", "convnext_tiny.in12k", "main").ResolveUrl("huggingface.co"));
+
+        Assert.Contains("'huggingface.co' (HF_ENDPOINT)", error.Message);
+        Assert.Contains("hf:timm/convnext_tiny.in12k@main", error.Message);
+    }
 }

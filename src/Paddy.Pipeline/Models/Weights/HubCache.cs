@@ -7,7 +7,7 @@ namespace Paddy.Pipeline.Models.Weights;
 /// models--{org}--{name}/blobs/{etag}, refs/{revision} holding a commit hash, and
 /// snapshots/{commit}/{file} as a relative symbolic link to ../../blobs/{etag}.
 /// </summary>
-public sealed partial class HubCache(string cacheDirectory, HubFileReference file)
+internal sealed partial class HubCache(string cacheDirectory, HubFileReference file)
 {
     public string RepoFolder { get; } = Path.Combine(cacheDirectory, file.CacheFolderName);
 

@@ -6,17 +6,18 @@ namespace Paddy.Pipeline.Models.Weights;
 public static class HubConsoleProgress
 {
     /// <summary>Runs <paramref name="work"/> with a progress sink that draws on the console.</summary>
-    public static async Task<T> RunAsync<T>(Func<IProgress<HubDownloadProgress>, Task<T>> work)
-    {
-        if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-            return await work(new HubProgressLines(Console.Out));
-        return await AnsiConsole.Progress()
+    public static Task<T> RunAsync<T>(Func<IProgress<HubDownloadProgress>, Task<T>> work) =>
+        Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive
+            ? work(new HubProgressLines(Console.Out))
+            : RunWithBarsAsync(AnsiConsole.Console, work);
+
+    internal static Task<T> RunWithBarsAsync<T>(IAnsiConsole console, Func<IProgress<HubDownloadProgress>, Task<T>> work) =>
+        console.Progress()
             .AutoClear(false)
             .Columns(
                 new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
                 new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
             .StartAsync(context => work(new SpectreBars(context)));
-    }
 
     private sealed class SpectreBars(ProgressContext context) : IProgress<HubDownloadProgress>
     {

@@ -9,7 +9,8 @@ namespace Paddy.Pipeline.Models.Weights;
 /// place only once its size and hash match the hub's. An interrupted or cancelled download keeps the partial file.
 /// </summary>
 internal sealed class HubDownloader(
-    HttpClient client, HubFileMetadata metadata, string id, string? token, IProgress<HubDownloadProgress>? progress)
+    HttpClient client, HubFileMetadata metadata, string id, string? token, TimeSpan stallTimeout,
+    IProgress<HubDownloadProgress>? progress)
 {
     private const int BufferSize = 1 << 20;
 
@@ -93,17 +94,24 @@ internal sealed class HubDownloader(
         var clock = Stopwatch.StartNew();
         var buffer = new byte[BufferSize];
         await using var body = await response.Content.ReadAsStreamAsync(ct);
-        Exception? interruption = null;
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        string? interruption = null;
         while (true)
         {
             int read;
+            stall.CancelAfter(stallTimeout);
             try
             {
-                read = await body.ReadAsync(buffer, ct);
+                read = await body.ReadAsync(buffer, stall.Token);
             }
             catch (Exception e) when (e is IOException or HttpRequestException)
             {
-                interruption = e;
+                interruption = e.Message;
+                break;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                interruption = $"no data for {stallTimeout.TotalSeconds:0.#} s";
                 break;
             }
             if (read == 0)
@@ -119,7 +127,7 @@ internal sealed class HubDownloader(
         if (partial.Length < metadata.Size)
         {
             await partial.FlushAsync(CancellationToken.None);
-            var reason = interruption is null ? "the connection closed early" : interruption.Message;
+            var reason = interruption ?? "the connection closed early";
             throw new WeightsSourceException(
                 $"The download of {id} stopped after {partial.Length} of {metadata.Size} bytes ({reason}). The partial " +
                 $"file {partialPath} was kept; run again to resume from there.");

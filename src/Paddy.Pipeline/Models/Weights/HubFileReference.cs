@@ -15,8 +15,15 @@ public sealed partial record HubFileReference(string Organization, string Reposi
 
     public bool RevisionIsCommitHash => CommitHashPattern().IsMatch(Revision);
 
-    public Uri ResolveUrl(string endpoint) =>
-        new($"{endpoint.TrimEnd('/')}/{RepoId}/resolve/{Uri.EscapeDataString(Revision)}/{FileName}");
+    public Uri ResolveUrl(string endpoint)
+    {
+        var url = $"{endpoint.TrimEnd('/')}/{RepoId}/resolve/{Uri.EscapeDataString(Revision)}/{FileName}";
+        return Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new WeightsSourceException(
+                $"The hub endpoint '{endpoint}' (HF_ENDPOINT) is not an http or https address, so {this} cannot be " +
+                $"fetched. Set HF_ENDPOINT to an address such as {HubOptions.DefaultEndpoint}, or unset it.");
+    }
 
     public override string ToString() => $"hf:{RepoId}@{Revision}";
 

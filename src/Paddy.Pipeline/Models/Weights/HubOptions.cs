@@ -23,6 +23,9 @@ public sealed class HubOptions
     /// <summary>How long the metadata request may take before the hub counts as unreachable.</summary>
     public TimeSpan MetadataTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a download may receive nothing before it counts as interrupted (its partial file is kept).</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public static HubOptions FromEnvironment() =>
         FromVariables(Environment.GetEnvironmentVariable, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 

@@ -59,10 +59,11 @@ public sealed partial class WeightsSource
         if (HubFile is null)
             return LocalPath!;
         var cache = new HubCache(options.CacheDirectory, HubFile);
-        if (HubFile.RevisionIsCommitHash && File.Exists(cache.SnapshotFilePath(HubFile.Revision)))
-            return cache.SnapshotFilePath(HubFile.Revision);
+        // A commit hash names content that never changes, so its cached copy needs no question to the hub.
+        if ((options.Offline || HubFile.RevisionIsCommitHash) && cache.FindCachedFile() is { } cached)
+            return cached;
         if (options.Offline)
-            return cache.FindCachedFile() ?? throw OfflineAndAbsent(cache);
+            throw OfflineAndAbsent(cache);
 
         using var client = HubHttp.CreateClient();
         HubFileMetadata metadata;
@@ -86,7 +87,8 @@ public sealed partial class WeightsSource
         {
             // Another worker may have finished the blob while this one waited for the lock.
             if (!File.Exists(cache.BlobPath(metadata.Etag)))
-                await new HubDownloader(client, metadata, Id, metadata.DownloadToken(options), progress).DownloadAsync(cache, ct);
+                await new HubDownloader(
+                    client, metadata, Id, metadata.DownloadToken(options), options.StallTimeout, progress).DownloadAsync(cache, ct);
             return cache.LinkSnapshot(metadata.Etag, metadata.CommitHash);
         }
     }

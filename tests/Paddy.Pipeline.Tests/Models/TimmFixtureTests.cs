@@ -37,7 +37,7 @@ public sealed class TimmFixtureTests(ITestOutputHelper output)
             using var hubModel = Build(config);
             WeightLoader.Load(hubModel, hubStyle);
             using var hubLogits = hubModel.forward(input);
-            Assert.True(hubLogits.equal(logits).item<bool>(), $"{fixture}: hub-style weights give different logits.");
+            TensorAssert.Identical(logits, hubLogits, $"{fixture}: hub-style weights give different logits");
         }
     }
 

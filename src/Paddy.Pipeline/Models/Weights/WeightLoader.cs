@@ -102,7 +102,7 @@ public static class WeightLoader
     {
         if (!file.shape.SequenceEqual(computed.shape)) return false;
         using var converted = file.to(computed.dtype, computed.device);
-        return converted.equal(computed).item<bool>();
+        return converted.eq(computed).all().item<bool>();
     }
 
     private static string Describe(Tensor t) => $"{t.dtype} [{string.Join(", ", t.shape)}]";

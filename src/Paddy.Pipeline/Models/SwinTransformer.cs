@@ -22,7 +22,7 @@ public sealed class SwinTransformer : TimmModel
     private const double NormEps = 1e-5;
 
     public readonly SwinPatchEmbed patch_embed;
-    public readonly ModuleList<SwinStage> layers;
+    public readonly ModuleList<SwinStage<SwinTransformerBlock>> layers;
     public readonly LayerNorm norm;
     public readonly SwinClassifierHead head;
 
@@ -30,7 +30,7 @@ public sealed class SwinTransformer : TimmModel
     {
         Architecture = architecture;
         patch_embed = new SwinPatchEmbed(architecture, NormEps);
-        layers = new ModuleList<SwinStage>();
+        layers = new ModuleList<SwinStage<SwinTransformerBlock>>();
         var (height, width) = architecture.PatchGrid;
         var dim = architecture.EmbedDim;
         for (var s = 0; s < architecture.Depths.Count; s++)
@@ -41,7 +41,7 @@ public sealed class SwinTransformer : TimmModel
             for (var b = 0; b < architecture.Depths[s]; b++)
                 blocks.append(new SwinTransformerBlock(dim, architecture.NumHeads[s], architecture.MlpRatio,
                     architecture.QkvBias, architecture.BlockLayout(height, width, b)));
-            layers.append(new SwinStage(downsample, blocks));
+            layers.append(new SwinStage<SwinTransformerBlock>(downsample, blocks));
         }
         norm = new LayerNorm(dim, NormEps);
         head = new SwinClassifierHead(dim, numClasses);
@@ -208,13 +208,13 @@ public sealed class SwinClassifierHead : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>One stage: the optional PatchMerging (every stage but the first) and the blocks.</summary>
-public sealed class SwinStage : nn.Module<Tensor, Tensor>
+/// <summary>One stage (v1 or v2): the PatchMerging that starts every stage but the first, then the blocks.</summary>
+public sealed class SwinStage<TBlock> : nn.Module<Tensor, Tensor> where TBlock : nn.Module<Tensor, Tensor>
 {
-    public readonly SwinPatchMerging? downsample;
-    public readonly ModuleList<SwinTransformerBlock> blocks;
+    public readonly nn.Module<Tensor, Tensor>? downsample;
+    public readonly ModuleList<TBlock> blocks;
 
-    public SwinStage(SwinPatchMerging? downsample, ModuleList<SwinTransformerBlock> blocks) : base(nameof(SwinStage))
+    public SwinStage(nn.Module<Tensor, Tensor>? downsample, ModuleList<TBlock> blocks) : base("SwinStage")
     {
         this.downsample = downsample;
         this.blocks = blocks;

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Paddy.Pipeline.IO;
+using Paddy.Pipeline.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,6 +61,26 @@ internal static class SwinFixtures
     /// <summary>Same dtype, same shape, same values.</summary>
     public static bool Identical(Tensor a, Tensor b) =>
         a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    public static void AssertLayouts(JsonArray expected, IReadOnlyList<(string Block, SwinWindowLayout Layout)> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        foreach (var (row, (block, layout)) in expected.Zip(actual))
+        {
+            Assert.Equal(row!["block"]!.GetValue<string>(), block);
+            Assert.Equal(SwinFixtures.Shape(row["input_resolution"]), new long[] { layout.Height, layout.Width });
+            Assert.Equal(SwinFixtures.Shape(row["window_size"]), new long[] { layout.WindowHeight, layout.WindowWidth });
+            Assert.Equal(SwinFixtures.Shape(row["shift_size"]), new long[] { layout.ShiftHeight, layout.ShiftWidth });
+            Assert.Equal(row["has_attn_mask"]!.GetValue<bool>(), layout.IsShifted);
+        }
+    }
+
+    /// <summary>The state_dict.txt files list "name TAB [shape] TAB dtype"; this renders ours the same way.</summary>
+    public static string StateDictLine(string name, Tensor value) =>
+        $"{name}\t[{string.Join(", ", value.shape)}]\t{value.dtype.ToString().ToLowerInvariant()}";
+
+    public static List<string> ExpectedLines(IEnumerable<string> stateDictTxt) => stateDictTxt
+        .Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
 
     public static long[] Shape(JsonNode? node) => node!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
 

@@ -73,7 +73,7 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void Window_and_shift_per_block_equal_timm()
     {
         using var model = FixtureModel(loadWeights: false);
-        AssertLayouts(SwinFixtures.Config(Fixture)["module_details"]!["swin_blocks"]!.AsArray(), model.BlockLayouts);
+        SwinFixtures.AssertLayouts(SwinFixtures.Config(Fixture)["module_details"]!["swin_blocks"]!.AsArray(), model.BlockLayouts);
     }
 
     [Fact]
@@ -103,10 +103,10 @@ public class SwinTransformerTests(ITestOutputHelper output)
         using var model = (SwinTransformer)definition.Create(new ModelOptions(definition.Pretrained.NumClasses, 224, 224));
 
         var expected = File.ReadAllLines(Path.Combine(SwinFixtures.Root, "real_models", "swin_large_patch4_window7_224.state_dict.txt"));
-        var actual = model.state_dict().Select(p => StateDictLine(p.Key, p.Value)).ToList();
-        Assert.Equal(ExpectedLines(expected), actual);
+        var actual = model.state_dict().Select(p => SwinFixtures.StateDictLine(p.Key, p.Value)).ToList();
+        Assert.Equal(SwinFixtures.ExpectedLines(expected), actual);
         Assert.Equal(real["num_features"]!.GetValue<long>(), model.NumFeatures);
-        AssertLayouts(real["swin_blocks"]!.AsArray(), model.BlockLayouts);
+        SwinFixtures.AssertLayouts(real["swin_blocks"]!.AsArray(), model.BlockLayouts);
     }
 
     [Fact]
@@ -188,26 +188,6 @@ public class SwinTransformerTests(ITestOutputHelper output)
         var error = Assert.Throws<ArgumentException>(() => SwinTransformer.FromTimmArguments(kwargs));
         Assert.Contains("always_partition", error.Message);
     }
-
-    internal static void AssertLayouts(JsonArray expected, IReadOnlyList<(string Block, SwinWindowLayout Layout)> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        foreach (var (row, (block, layout)) in expected.Zip(actual))
-        {
-            Assert.Equal(row!["block"]!.GetValue<string>(), block);
-            Assert.Equal(SwinFixtures.Shape(row["input_resolution"]), new long[] { layout.Height, layout.Width });
-            Assert.Equal(SwinFixtures.Shape(row["window_size"]), new long[] { layout.WindowHeight, layout.WindowWidth });
-            Assert.Equal(SwinFixtures.Shape(row["shift_size"]), new long[] { layout.ShiftHeight, layout.ShiftWidth });
-            Assert.Equal(row["has_attn_mask"]!.GetValue<bool>(), layout.IsShifted);
-        }
-    }
-
-    /// <summary>The state_dict.txt files list "name TAB [shape] TAB dtype"; this renders ours the same way.</summary>
-    internal static string StateDictLine(string name, Tensor value) =>
-        $"{name}\t[{string.Join(", ", value.shape)}]\t{value.dtype.ToString().ToLowerInvariant()}";
-
-    internal static List<string> ExpectedLines(IEnumerable<string> stateDictTxt) => stateDictTxt
-        .Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
 
     private SwinTransformer FixtureModel(bool loadWeights = true)
     {

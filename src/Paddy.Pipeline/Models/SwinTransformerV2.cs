@@ -1,0 +1,315 @@
+using System.Text.Json.Nodes;
+using Paddy.Pipeline.Device;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using LayerNorm = Paddy.Pipeline.Models.Layers.LayerNorm;
+using Linear = Paddy.Pipeline.Models.Layers.Linear;
+using Mlp = Paddy.Pipeline.Models.Layers.Mlp;
+
+namespace Paddy.Pipeline.Models;
+
+/// <summary>
+/// timm's SwinTransformerV2: Swin with post-norm residuals, scaled cosine attention and a continuous position
+/// bias (a small MLP over log-spaced relative coordinates); PatchMerging reduces before it normalises.
+/// Features are NHWC [B, H, W, C]. Parameter names equal timm's state-dict keys; relative_coords_table,
+/// relative_position_index, k_bias and attn_mask are non-persistent buffers under timm's names, computed once
+/// for the construction size, so the model takes exactly that input size.
+/// </summary>
+public sealed class SwinTransformerV2 : TimmModel
+{
+    private const double NormEps = 1e-5;
+
+    public readonly SwinPatchEmbed patch_embed;
+    public readonly ModuleList<SwinStage<SwinV2Block>> layers;
+    public readonly LayerNorm norm;
+    public readonly SwinClassifierHead head;
+
+    /// <param name="pretrainedWindowSizes">Per stage, the window the weights were trained with (0: the block's
+    /// own window); it sets the scale of the log-spaced coordinates, as timm's pretrained_window_sizes.</param>
+    public SwinTransformerV2(SwinArchitecture architecture, int numClasses, IReadOnlyList<int>? pretrainedWindowSizes = null)
+        : base(nameof(SwinTransformerV2))
+    {
+        Architecture = architecture;
+        var pretrainedWindows = pretrainedWindowSizes ?? new int[architecture.Depths.Count];
+        if (pretrainedWindows.Count != architecture.Depths.Count)
+            throw new ArgumentException(
+                $"pretrained_window_sizes has {pretrainedWindows.Count} entries for {architecture.Depths.Count} stages; give one per stage.",
+                nameof(pretrainedWindowSizes));
+        patch_embed = new SwinPatchEmbed(architecture, NormEps);
+        layers = new ModuleList<SwinStage<SwinV2Block>>();
+        var (height, width) = architecture.PatchGrid;
+        var dim = architecture.EmbedDim;
+        for (var s = 0; s < architecture.Depths.Count; s++)
+        {
+            var downsample = s > 0 ? new SwinV2PatchMerging(dim, NormEps) : null;
+            if (s > 0) (height, width, dim) = ((height + 1) / 2, (width + 1) / 2, dim * 2);
+            var blocks = new ModuleList<SwinV2Block>();
+            for (var b = 0; b < architecture.Depths[s]; b++)
+                blocks.append(new SwinV2Block(dim, architecture.NumHeads[s], architecture.MlpRatio, architecture.QkvBias,
+                    architecture.BlockLayout(height, width, b), pretrainedWindows[s]));
+            layers.append(new SwinStage<SwinV2Block>(downsample, blocks));
+        }
+        norm = new LayerNorm(dim, NormEps);
+        head = new SwinClassifierHead(dim, numClasses);
+        RegisterComponents();
+    }
+
+    public SwinArchitecture Architecture { get; }
+
+    public override long NumFeatures => head.NumFeatures;
+
+    public override bool FastaiPoolsFeatures => false;
+
+    /// <summary>The window and shift of every block, keyed by timm's module name (layers.S.blocks.B).</summary>
+    public IReadOnlyList<(string Block, SwinWindowLayout Layout)> BlockLayouts =>
+        Blocks().Select(b => (b.Name, b.Block.Layout)).ToList();
+
+    /// <summary>
+    /// The computed buffers timm keeps out of the state dict (attn_mask, k_bias, relative_coords_table,
+    /// relative_position_index), under timm's names. The HF-hub SwinV2 files still carry the attn_mask keys.
+    /// </summary>
+    public IReadOnlyList<(string Name, Tensor Buffer)> NonPersistentBuffers() =>
+        Blocks().SelectMany(b => b.Block.NonPersistentBuffers().Select(n => ($"{b.Name}.{n.Name}", n.Buffer))).ToList();
+
+    public override Tensor forward_features(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        Architecture.CheckInput(x, nameof(SwinTransformerV2));
+        var features = patch_embed.forward(x);
+        foreach (var stage in layers) features = stage.forward(features);
+        return norm.forward(features).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor forward_head(Tensor features, bool preLogits = false) => head.forward(features, preLogits);
+
+    /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
+    public static SwinTransformerV2 FromTimmArguments(JsonObject kwargs)
+    {
+        var args = new SwinArguments(nameof(SwinTransformerV2), kwargs);
+        var architecture = args.Architecture(defaultImageSize: 224, defaultWindow: 7);
+        var numClasses = args.Int("num_classes", 1000);
+        var pretrainedWindows = args.IntList("pretrained_window_sizes", new int[architecture.Depths.Count]);
+        args.EnsureAllRead();
+        return new SwinTransformerV2(architecture, numClasses, pretrainedWindows);
+    }
+
+    /// <summary>swinv2 tiny/small/base window8/16 256 (ms_in1k) and swinv2_large_window12_192.ms_in22k, as timm registers them.</summary>
+    public static IReadOnlyList<ModelDefinition> Definitions { get; } = BuildDefinitions();
+
+    private static IReadOnlyList<ModelDefinition> BuildDefinitions()
+    {
+        var variants = new (string Arch, string Tag, int Image, int Window, int EmbedDim, int[] Depths, int[] Heads, int Classes, string[] Aliases)[]
+        {
+            ("swinv2_tiny_window8_256", "ms_in1k", 256, 8, 96, [2, 2, 6, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_tiny_window16_256", "ms_in1k", 256, 16, 96, [2, 2, 6, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_small_window8_256", "ms_in1k", 256, 8, 96, [2, 2, 18, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_small_window16_256", "ms_in1k", 256, 16, 96, [2, 2, 18, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_base_window8_256", "ms_in1k", 256, 8, 128, [2, 2, 18, 2], [4, 8, 16, 32], 1000, []),
+            ("swinv2_base_window16_256", "ms_in1k", 256, 16, 128, [2, 2, 18, 2], [4, 8, 16, 32], 1000, []),
+            ("swinv2_large_window12_192", "ms_in22k", 192, 12, 192, [2, 2, 18, 2], [6, 12, 24, 48], 21841,
+                ["swinv2_large_window12_192_22k"]),
+        };
+        // Each of these architectures has a single tag in timm, so it is also the default tag.
+        return variants.Select(v => new ModelDefinition(v.Arch, v.Tag, IsDefaultTag: true,
+            new PretrainedConfig(3, v.Image, v.Image, FixedInputSize: true, "bicubic", 0.9, SwinArchitecture.ImagenetMean,
+                SwinArchitecture.ImagenetStd, v.Classes, $"timm/{v.Arch}.{v.Tag}"),
+            v.Aliases,
+            options => (TimmModel)new SwinTransformerV2(
+                new SwinArchitecture(options.ImageHeight, options.ImageWidth, PatchSize: 4, InChannels: 3, v.EmbedDim,
+                    v.Depths, v.Heads, WindowHeight: v.Window, WindowWidth: v.Window),
+                options.NumClasses))).ToList();
+    }
+
+    private IEnumerable<(string Name, SwinV2Block Block)> Blocks() =>
+        layers.SelectMany((stage, s) => stage.blocks.Select((block, b) => ($"layers.{s}.blocks.{b}", block)));
+}
+
+/// <summary>SwinV2 PatchMerging: gather 2x2 neighbours (4C), reduction 4C to 2C without bias, then LayerNorm over 2C.</summary>
+public sealed class SwinV2PatchMerging : nn.Module<Tensor, Tensor>
+{
+    public readonly Linear reduction;
+    public readonly LayerNorm norm;
+
+    public SwinV2PatchMerging(int dim, double eps) : base(nameof(SwinV2PatchMerging))
+    {
+        reduction = new Linear(4 * dim, 2 * dim, hasBias: false);
+        norm = new LayerNorm(2 * dim, eps);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return norm.forward(reduction.forward(SwinWindows.MergeNeighbours(x))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>SwinV2 block, post-norm: x + norm1(attn(x)) over shifted windows, then x + norm2(mlp(x)).</summary>
+public sealed class SwinV2Block : nn.Module<Tensor, Tensor>
+{
+    public readonly SwinV2WindowAttention attn;
+    public readonly LayerNorm norm1;
+    public readonly Mlp mlp;
+    public readonly LayerNorm norm2;
+    private Tensor? attn_mask;
+
+    public SwinV2Block(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout, int pretrainedWindow)
+        : base(nameof(SwinV2Block))
+    {
+        Layout = layout;
+        attn = new SwinV2WindowAttention(dim, heads, layout, qkvBias, pretrainedWindow);
+        norm1 = new LayerNorm(dim, 1e-5);
+        mlp = new Mlp(dim, (long)(dim * mlpRatio));
+        norm2 = new LayerNorm(dim, 1e-5);
+        // timm's _init_respostnorm: with zero post-norms a fresh block starts as the identity.
+        using (no_grad())
+            foreach (var parameter in new[] { norm1.weight, norm1.bias, norm2.weight, norm2.bias }) parameter.zero_();
+        RegisterComponents();
+        // Registered after RegisterComponents, which would make a Tensor field a persistent buffer.
+        if (layout.IsShifted)
+        {
+            attn_mask = SwinWindows.ShiftMask(layout);
+            register_buffer(nameof(attn_mask), attn_mask, persistent: false);
+        }
+    }
+
+    public SwinWindowLayout Layout { get; }
+
+    public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
+    {
+        if (attn_mask is not null) yield return (nameof(attn_mask), attn_mask);
+        foreach (var (name, buffer) in attn.NonPersistentBuffers()) yield return ($"attn.{name}", buffer);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+        var attended = x + norm1.forward(SwinWindows.Attend(x, Layout, attn.forward, attn_mask));
+        var tokens = attended.reshape(batch, -1, channels);
+        tokens = tokens + norm2.forward(mlp.forward(tokens));
+        return tokens.reshape(batch, height, width, channels).MoveToOuterDisposeScope();
+    }
+
+    // TorchSharp 0.107 leaves non-persistent buffers out of named_buffers, so Module.to() would not move them.
+    protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        if (attn_mask is null) return;
+        attn_mask = SwinWindows.MoveBuffer(attn_mask, dtype, device);
+        ConditionallyRegisterBuffer(nameof(attn_mask), attn_mask, persistent: false);
+    }
+}
+
+/// <summary>
+/// SwinV2 window attention: cos(q, k) * exp(min(logit_scale, ln 100)) + 16 sigmoid(cpb_mlp(relative_coords_table))
+/// indexed by relative_position_index, plus the shift mask; softmax; times v; proj. The qkv bias is
+/// (q_bias, k_bias = 0, v_bias).
+/// </summary>
+public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private static readonly double MaxLogitScale = Math.Log(100);
+
+    public readonly Parameter logit_scale;
+    public readonly Parameter? q_bias;
+    public readonly Parameter? v_bias;
+    public readonly Sequential cpb_mlp;
+    public readonly Linear qkv;
+    public readonly Linear proj;
+    private readonly int heads;
+    private Tensor? k_bias;
+    private Tensor relative_coords_table;
+    private Tensor relative_position_index;
+
+    public SwinV2WindowAttention(int dim, int heads, SwinWindowLayout layout, bool qkvBias, int pretrainedWindow)
+        : base(nameof(SwinV2WindowAttention))
+    {
+        this.heads = heads;
+        logit_scale = new Parameter(full(heads, 1, 1, Math.Log(10)));
+        if (qkvBias)
+        {
+            q_bias = new Parameter(zeros(dim));
+            v_bias = new Parameter(zeros(dim));
+        }
+        cpb_mlp = nn.Sequential(new Linear(2, 512), nn.ReLU(), new Linear(512, heads, hasBias: false));
+        qkv = new Linear(dim, 3 * dim, hasBias: false);
+        proj = new Linear(dim, dim);
+        RegisterComponents();
+        // Registered after RegisterComponents, which would make Tensor fields persistent buffers.
+        if (qkvBias)
+        {
+            k_bias = zeros(dim);
+            register_buffer(nameof(k_bias), k_bias, persistent: false);
+        }
+        relative_coords_table = RelativeCoordsTable(layout.WindowHeight, layout.WindowWidth, pretrainedWindow);
+        register_buffer(nameof(relative_coords_table), relative_coords_table, persistent: false);
+        relative_position_index = SwinWindows.RelativePositionIndex(layout.WindowHeight, layout.WindowWidth);
+        register_buffer(nameof(relative_position_index), relative_position_index, persistent: false);
+    }
+
+    public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
+    {
+        if (k_bias is not null) yield return (nameof(k_bias), k_bias);
+        yield return (nameof(relative_coords_table), relative_coords_table);
+        yield return (nameof(relative_position_index), relative_position_index);
+    }
+
+    /// <summary>x: [B * windows, N, C]; mask: [windows, N, N] or null.</summary>
+    public override Tensor forward(Tensor x, Tensor? mask)
+    {
+        using var scope = NewDisposeScope();
+        var (windows, tokens, channels) = (x.shape[0], x.shape[1], x.shape[2]);
+        var bias = q_bias is null ? null : cat([q_bias, k_bias!, v_bias!]);
+        var qkvHeads = nn.functional.linear(Autocast.ForCompute(x), Autocast.ForCompute(qkv.weight),
+                bias is null ? null : Autocast.ForCompute(bias))
+            .reshape(windows, tokens, 3, heads, -1).permute(2, 0, 3, 1, 4);
+        var (q, k, v) = (qkvHeads[0], qkvHeads[1], qkvHeads[2]);
+
+        var unitQ = nn.functional.normalize(Autocast.ToFloat32(q), dim: -1);
+        var unitK = nn.functional.normalize(Autocast.ToFloat32(k), dim: -1);
+        var cosine = Autocast.ToFloat32(matmul(Autocast.ForCompute(unitQ), Autocast.ForCompute(unitK).transpose(-2, -1)));
+        var logits = cosine * logit_scale.clamp(max: MaxLogitScale).exp() + PositionBias(tokens);
+        if (mask is not null) logits = SwinWindows.AddMask(logits, mask);
+        var weights = softmax(logits, -1);
+        var attended = matmul(Autocast.ForCompute(weights), Autocast.ForCompute(v)).transpose(1, 2).reshape(windows, tokens, channels);
+        return proj.forward(attended).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>16 sigmoid(cpb_mlp(table)) gathered per token pair: [1, heads, N, N].</summary>
+    private Tensor PositionBias(long tokens)
+    {
+        var table = Autocast.ToFloat32(cpb_mlp.forward(relative_coords_table)).view(-1, heads);
+        var bias = table.index_select(0, relative_position_index.view(-1)).view(tokens, tokens, -1).permute(2, 0, 1);
+        return 16 * sigmoid(bias).unsqueeze(0);
+    }
+
+    /// <summary>
+    /// timm's log-spaced relative coordinates [1, 2Wh-1, 2Ww-1, 2]: each offset d in -(W-1)..W-1 becomes
+    /// sign(t) log2(|t| + 1) / log2(8) with t = 8 d / (W' - 1), W' the pretrained window when given, else W.
+    /// </summary>
+    public static Tensor RelativeCoordsTable(int windowHeight, int windowWidth, int pretrainedWindow)
+    {
+        using var scope = NewDisposeScope();
+        var (scaleHeight, scaleWidth) = pretrainedWindow > 0 ? (pretrainedWindow, pretrainedWindow) : (windowHeight, windowWidth);
+        var rows = arange(-(windowHeight - 1), windowHeight, dtype: ScalarType.Float32) / (scaleHeight - 1);
+        var cols = arange(-(windowWidth - 1), windowWidth, dtype: ScalarType.Float32) / (scaleWidth - 1);
+        var grid = stack(meshgrid([rows, cols], indexing: "ij"), dim: -1).unsqueeze(0) * 8;
+        var table = sign(grid) * log2(grid.abs() + 1.0) / Math.Log2(8);
+        return table.contiguous().MoveToOuterDisposeScope();
+    }
+
+    protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        if (k_bias is not null)
+        {
+            k_bias = SwinWindows.MoveBuffer(k_bias, dtype, device);
+            ConditionallyRegisterBuffer(nameof(k_bias), k_bias, persistent: false);
+        }
+        relative_coords_table = SwinWindows.MoveBuffer(relative_coords_table, dtype, device);
+        ConditionallyRegisterBuffer(nameof(relative_coords_table), relative_coords_table, persistent: false);
+        relative_position_index = SwinWindows.MoveBuffer(relative_position_index, dtype, device);
+        ConditionallyRegisterBuffer(nameof(relative_position_index), relative_position_index, persistent: false);
+    }
+}

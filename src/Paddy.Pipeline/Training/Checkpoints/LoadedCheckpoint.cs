@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Paddy.Pipeline.IO;
+using static TorchSharp.torch;
+
+namespace Paddy.Pipeline.Training.Checkpoints;
+
+/// <summary>A checkpoint read from disk, waiting to be restored into the learner when its phase begins.</summary>
+internal sealed class LoadedCheckpoint(string path, SafeTensorsFile file, JsonObject header) : IDisposable
+{
+    public TrainingPhase Phase { get; } = Enum.Parse<TrainingPhase>(header["phase"]!.GetValue<string>(), ignoreCase: true);
+
+    public int EpochsDone { get; } = header["epochs_done"]!.GetValue<int>();
+
+    public void Restore(Learner learner)
+    {
+        RestoreModel(learner);
+        RestoreOptimizer(learner);
+        var callbackStates = header["callbacks"]!.AsObject();
+        foreach (var callback in learner.Callbacks.OfType<ICheckpointed>())
+        {
+            var state = callbackStates[callback.StateKey]
+                ?? throw new InvalidDataException($"{path} has no state for '{callback.StateKey}'; it was written with other training options. Delete it to start afresh.");
+            callback.LoadState(state);
+        }
+        learner.TrainIteration = header["train_iteration"]!.GetValue<long>();
+    }
+
+    public void Dispose() => file.Dispose();
+
+    private void RestoreModel(Learner learner)
+    {
+        var targets = learner.Model.state_dict();
+        var saved = file.Tensors.Where(t => t.Key.StartsWith(CheckpointStore.ModelPrefix, StringComparison.Ordinal))
+            .ToDictionary(t => t.Key[CheckpointStore.ModelPrefix.Length..], t => t.Value);
+        var unexpected = saved.Keys.Except(targets.Keys).ToList();
+        if (unexpected.Count > 0)
+            throw new InvalidDataException($"{path} holds model tensors this model lacks ({string.Join(", ", unexpected.Take(5))}); it belongs to another model. Delete it to start afresh.");
+        using var noGrad = no_grad();
+        foreach (var (name, target) in targets)
+        {
+            if (!saved.TryGetValue(name, out var source))
+                throw new InvalidDataException($"{path} lacks the model tensor '{name}'; it belongs to another model. Delete it to start afresh.");
+            if (!source.shape.SequenceEqual(target.shape) || source.dtype != target.dtype)
+                throw new InvalidDataException(
+                    $"{path}: model tensor '{name}' is {source.dtype} [{string.Join(",", source.shape)}] but the model has {target.dtype} [{string.Join(",", target.shape)}]. Delete it to start afresh.");
+            target.copy_(source);
+        }
+    }
+
+    private void RestoreOptimizer(Learner learner)
+    {
+        learner.Optimizer.ClearState();
+        foreach (var (name, step) in header["adam_steps"]!.AsObject())
+        {
+            learner.Optimizer.RestoreState(name,
+                file[CheckpointStore.GradAveragePrefix + name],
+                file[CheckpointStore.SquareAveragePrefix + name],
+                step!.GetValue<long>());
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using static TorchSharp.torch;
+
+namespace Paddy.Pipeline.Training.Optimization;
+
+/// <summary>
+/// torch's GradScaler for float16 training: the loss is multiplied by <see cref="Scale"/> before backward so
+/// that small gradients survive in half precision; before the step the gradients are divided back. A step
+/// whose gradients hold inf or NaN is skipped and the scale halves; after <see cref="GrowthInterval"/>
+/// consecutive clean steps the scale doubles.
+/// </summary>
+public sealed class LossScaler
+{
+    private bool? lastStepOverflowed;
+
+    public LossScaler(double initialScale = 65536, double growthFactor = 2, double backoffFactor = 0.5, int growthInterval = 2000)
+    {
+        Scale = initialScale;
+        GrowthFactor = growthFactor;
+        BackoffFactor = backoffFactor;
+        GrowthInterval = growthInterval;
+    }
+
+    public double Scale { get; private set; }
+    public double GrowthFactor { get; }
+    public double BackoffFactor { get; }
+    public int GrowthInterval { get; }
+
+    /// <summary>Consecutive clean steps since the scale last changed (torch's growth tracker).</summary>
+    public int CleanSteps { get; private set; }
+
+    public Tensor ScaleLoss(Tensor loss) => loss.mul(Scale);
+
+    /// <summary>Divides the gradients by the scale in place; returns false when any of them holds inf or NaN.</summary>
+    public bool Unscale(IEnumerable<Tensor> gradients)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        double inverse = 1.0 / Scale;
+        Tensor? allFinite = null;
+        foreach (var gradient in gradients)
+        {
+            gradient.mul_(inverse);
+            var finite = gradient.isfinite().all();
+            allFinite = allFinite is null ? finite : allFinite.logical_and(finite);
+        }
+        bool clean = allFinite is null || allFinite.item<bool>();
+        lastStepOverflowed = !clean;
+        return clean;
+    }
+
+    /// <summary>Adjusts the scale after a step attempt (torch's GradScaler.update); needs a prior <see cref="Unscale"/>.</summary>
+    public void Update()
+    {
+        bool overflowed = lastStepOverflowed
+            ?? throw new InvalidOperationException("LossScaler.Update was called without Unscale for this step.");
+        lastStepOverflowed = null;
+        if (overflowed)
+        {
+            Scale *= BackoffFactor;
+            CleanSteps = 0;
+            return;
+        }
+        CleanSteps++;
+        if (CleanSteps == GrowthInterval)
+        {
+            Scale *= GrowthFactor;
+            CleanSteps = 0;
+        }
+    }
+
+    /// <summary>Sets the scale and tracker saved in a checkpoint.</summary>
+    public void Restore(double scale, int cleanSteps)
+    {
+        Scale = scale;
+        CleanSteps = cleanSteps;
+        lastStepOverflowed = null;
+    }
+}

@@ -1,0 +1,197 @@
+using CsvHelper;
+
+namespace Paddy.Pipeline.Data;
+
+/// <summary>A training image: its path relative to the dataset root ('/'-separated) and its index in the vocab.</summary>
+public sealed record LabelledImage(string RelativePath, int Label);
+
+/// <summary>
+/// A dataset in Kaggle's Paddy layout (<c>train.csv</c>, <c>train_images/&lt;label&gt;/</c>, <c>test_images/</c>,
+/// <c>sample_submission.csv</c>) or any folder-per-label dataset. Labels come from the parent folder, as fastai's
+/// ImageDataLoaders.from_folder takes them; the vocab is sorted ordinally, as Python sorts strings.
+/// All paths are relative to <see cref="Root"/> so that fingerprints do not depend on where the data lives.
+/// </summary>
+public sealed class ImageDataset
+{
+    public const string TrainCsv = "train.csv";
+    public const string TrainFolder = "train_images";
+    public const string TestFolder = "test_images";
+    public const string SampleSubmissionCsv = "sample_submission.csv";
+
+    private static readonly HashSet<string> ImageExtensions =
+        new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp" };
+
+    private ImageDataset(string root, IReadOnlyList<string> vocab, IReadOnlyList<LabelledImage> train,
+        IReadOnlyList<string> test, IReadOnlyList<string> warnings)
+    {
+        Root = root;
+        Vocab = vocab;
+        TrainItems = train;
+        TestItems = test;
+        Warnings = warnings;
+    }
+
+    public string Root { get; }
+    public IReadOnlyList<string> Vocab { get; }
+    public IReadOnlyList<LabelledImage> TrainItems { get; }
+
+    /// <summary>Test images, relative paths, in sample_submission.csv order when that file exists, else sorted.</summary>
+    public IReadOnlyList<string> TestItems { get; }
+
+    /// <summary>Inconsistencies that do not stop training (the folder label is used); show them to the user.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    public string FullPath(string relativePath) => Path.Combine(Root, relativePath);
+
+    /// <summary>A copy without the given images (the bad ones a scan found), vocab unchanged.</summary>
+    public ImageDataset Without(IEnumerable<string> relativePaths)
+    {
+        var excluded = relativePaths.ToHashSet(StringComparer.Ordinal);
+        return new ImageDataset(Root, Vocab, TrainItems.Where(i => !excluded.Contains(i.RelativePath)).ToList(),
+            TestItems.Where(p => !excluded.Contains(p)).ToList(), Warnings);
+    }
+
+    /// <summary>
+    /// Reads the layout under <paramref name="root"/>. Errors (everything listed at once, in one
+    /// <see cref="DatasetLayoutException"/>): a train.csv image that is in no label folder, an image in two label
+    /// folders, a sample_submission.csv image missing from test_images, no labelled images. Warnings: an image in a
+    /// label folder that train.csv does not list, a label folder train.csv never names, a train.csv label that
+    /// differs from the image's folder.
+    /// </summary>
+    public static ImageDataset Read(string root)
+    {
+        if (!Directory.Exists(root))
+            throw new DatasetLayoutException(root, [$"{root}: the dataset folder does not exist; check the data path in the configuration."]);
+        var errors = new List<string>();
+        var warnings = new List<string>();
+
+        var trainFolder = Directory.Exists(Path.Combine(root, TrainFolder)) ? TrainFolder : "";
+        var found = FindLabelledImages(root, trainFolder, errors);
+        var vocab = found.Values.Distinct().Order(StringComparer.Ordinal).ToList();
+
+        var trainCsv = Path.Combine(root, TrainCsv);
+        if (File.Exists(trainCsv)) CrossCheck(trainCsv, trainFolder, found, errors, warnings);
+        if (found.Count == 0)
+            errors.Add($"{Path.Combine(root, trainFolder)}: no images in label folders; expected <label>/<image> under it.");
+
+        var labelIndex = vocab.Select((label, i) => (label, i)).ToDictionary(p => p.label, p => p.i, StringComparer.Ordinal);
+        var train = found.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => new LabelledImage(p.Key, labelIndex[p.Value])).ToList();
+        var test = ReadTestItems(root, errors);
+
+        if (errors.Count > 0) throw new DatasetLayoutException(root, errors);
+        return new ImageDataset(root, vocab, train, test, warnings);
+    }
+
+    // relative path -> label folder name
+    private static Dictionary<string, string> FindLabelledImages(string root, string trainFolder, List<string> errors)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var firstFolderOfName = new Dictionary<string, string>(StringComparer.Ordinal);
+        var labelRoot = Path.Combine(root, trainFolder);
+        foreach (var folder in Directory.EnumerateDirectories(labelRoot).Order(StringComparer.Ordinal))
+        {
+            var label = Path.GetFileName(folder);
+            if (trainFolder == "" && label == TestFolder) continue;
+            foreach (var file in Directory.EnumerateFiles(folder).Where(IsImageFile).Order(StringComparer.Ordinal))
+            {
+                var name = Path.GetFileName(file);
+                var relative = Relative(trainFolder, label, name);
+                if (firstFolderOfName.TryGetValue(name, out var other))
+                {
+                    errors.Add($"{Path.Combine(labelRoot, label, name)}: the image {name} is also in {Path.Combine(labelRoot, other)}; " +
+                               "its label is ambiguous, keep it in one label folder only.");
+                    continue;
+                }
+                firstFolderOfName[name] = label;
+                result[relative] = label;
+            }
+        }
+        return result;
+    }
+
+    private static void CrossCheck(string trainCsv, string trainFolder, Dictionary<string, string> found,
+        List<string> errors, List<string> warnings)
+    {
+        var folderOfName = found.ToDictionary(p => Path.GetFileName(p.Key), p => p.Value, StringComparer.Ordinal);
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var labelsInCsv = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (line, values) in ReadRows(trainCsv, ["image_id", "label"], required: 2, errors))
+        {
+            var (imageId, label) = (values[0], values[1]);
+            listed.Add(imageId);
+            labelsInCsv.Add(label);
+            if (!folderOfName.TryGetValue(imageId, out var folder))
+                errors.Add($"{trainCsv}, line {line}: {imageId} (label {label}) is not in any label folder; " +
+                           $"expected {Path.Combine(Path.GetDirectoryName(trainCsv)!, trainFolder, label, imageId)}. Restore the image or remove the line.");
+            else if (folder != label)
+                warnings.Add($"{trainCsv}, line {line}: {imageId} is labelled {label} but lies in the folder {folder}; the folder's label is used.");
+        }
+        foreach (var folder in found.Values.Distinct().Where(l => !labelsInCsv.Contains(l)).Order(StringComparer.Ordinal))
+            warnings.Add($"{trainCsv}: the label folder {folder} is never named in the label column; its images are trained with label {folder}.");
+        var unlisted = found.Keys.Where(p => !listed.Contains(Path.GetFileName(p))).ToList();
+        if (unlisted.Count > 0)
+            warnings.Add($"{trainCsv}: {unlisted.Count} image(s) in label folders are not listed (first: {unlisted[0]}); they are trained with their folder's label.");
+    }
+
+    private static List<string> ReadTestItems(string root, List<string> errors)
+    {
+        var testFolder = Path.Combine(root, TestFolder);
+        var submission = Path.Combine(root, SampleSubmissionCsv);
+        if (File.Exists(submission))
+        {
+            var items = new List<string>();
+            foreach (var (line, values) in ReadRows(submission, ["image_id"], required: 1, errors))
+            {
+                var imageId = values[0];
+                if (!File.Exists(Path.Combine(testFolder, imageId)))
+                    errors.Add($"{submission}, line {line}: the test image {Path.Combine(testFolder, imageId)} is missing; " +
+                               "every listed test image must exist to write a submission.");
+                items.Add(Relative(TestFolder, imageId));
+            }
+            return items;
+        }
+        return Directory.Exists(testFolder)
+            ? Directory.EnumerateFiles(testFolder).Where(IsImageFile).Select(Path.GetFileName)
+                .Order(StringComparer.Ordinal).Select(name => Relative(TestFolder, name!)).ToList()
+            : [];
+    }
+
+    /// <summary>The rows of a CSV file as (line, values of <paramref name="columns"/>); a row with an empty value in
+    /// one of the first <paramref name="required"/> columns is an error.</summary>
+    private static List<(int Line, string[] Values)> ReadRows(string csvPath, string[] columns, int required, List<string> errors)
+    {
+        var rows = new List<(int, string[])>();
+        using var csv = CsvReader.FromFile(csvPath, new CsvReaderOptions { TrackLineNumbers = true });
+        csv.ReadHeader();
+        if (columns.Any(c => !csv.Headers.Contains(c)))
+        {
+            errors.Add($"{csvPath}, line 1: the header must contain the columns {string.Join(", ", columns)}.");
+            return rows;
+        }
+        while (csv.Read())
+        {
+            var line = (int)csv.LineNumber;
+            var values = columns.Select(c => csv.GetString(c).Trim()).ToArray();
+            if (values.Take(required).Any(v => v.Length == 0))
+            {
+                errors.Add($"{csvPath}, line {line}: empty {string.Join(" or ", columns.Take(required))}.");
+                continue;
+            }
+            rows.Add((line, values));
+        }
+        return rows;
+    }
+
+    private static bool IsImageFile(string path) => ImageExtensions.Contains(Path.GetExtension(path));
+
+    private static string Relative(params string[] parts) => string.Join('/', parts.Where(p => p.Length > 0));
+}
+
+/// <summary>Everything wrong with a dataset's layout, one line per problem, each naming its file.</summary>
+public sealed class DatasetLayoutException(string root, IReadOnlyList<string> problems)
+    : Exception($"The dataset at {root} cannot be used ({problems.Count} problem(s)):{Environment.NewLine}"
+                + string.Join(Environment.NewLine, problems.Select(p => "  " + p)))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

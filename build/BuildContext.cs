@@ -25,7 +25,7 @@ public sealed class BuildContext : CakeContextAdapter
         AllowTraining = context.Argument("train", true);
         var cache = context.Argument("cache", "");
         SharedCache = cache.Length > 0 ? new SharedArtifactCache(Path.GetFullPath(cache, workingDirectory)) : null;
-        Pipeline = PipelineLoader.Load(PipelinePath, ModelZoo.Catalog);
+        Pipeline = PipelineLoader.Load(PipelinePath, ModelCatalog.Names);
         Store = new ArtifactStore(Path.Combine(ArtifactsRoot, Pipeline.Name));
         planner = new Lazy<TaskPlanner>(() => new TaskPlanner(Pipeline, Store));
     }

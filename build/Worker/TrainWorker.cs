@@ -41,7 +41,7 @@ public static class TrainWorker
         };
         try
         {
-            var pipeline = PipelineLoader.Load(Option("pipeline"), ModelZoo.Catalog);
+            var pipeline = PipelineLoader.Load(Option("pipeline"), ModelCatalog.Names);
             var taskName = Option("task");
             var combination = pipeline.Models.FirstOrDefault(m => m.TaskName == taskName)
                 ?? throw new ArgumentException($"{pipeline.SourcePath} has no combination for {taskName}.");

@@ -24,6 +24,7 @@ public static class TrainWorkerProcess
             UseShellExecute = false,
         };
         start.ArgumentList.Add(typeof(TrainWorker).Assembly.Location);
+        if (!Console.IsOutputRedirected) start.Environment[TrainJob.LiveProgressVariable] = "1";
         foreach (var argument in TrainWorker.Arguments(context, plan)) start.ArgumentList.Add(argument);
 
         using var child = Process.Start(start) ?? throw new CakeException("Could not start the training worker process.");

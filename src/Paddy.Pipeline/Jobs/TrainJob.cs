@@ -1,12 +1,205 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Data;
+using Paddy.Pipeline.Device;
+using Paddy.Pipeline.Inference;
+using Paddy.Pipeline.IO;
+using Paddy.Pipeline.Models;
+using Paddy.Pipeline.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Jobs;
 
+/// <summary>One Train task's inputs: the pipeline, the planned combination with its fingerprint, and where to write.</summary>
 public sealed record TrainRequest(PipelineConfig Pipeline, PlannedTask Plan, ArtifactStore Store, string Device);
 
+/// <summary>
+/// What a Train task does, as the seed's notebook does for one model: read and check the data, split it with the
+/// combination's own seed, fine-tune the fastai classifier on the timm body, predict the validation split, run TTA
+/// on the test set, and write the artifact atomically. A checkpoint at each epoch end lets a killed run resume.
+/// </summary>
 public static class TrainJob
 {
-    public static ArtifactManifest Run(TrainRequest request, TextWriter output, CancellationToken cancellation) =>
-        throw new InvalidOperationException("wiring in progress");
+    /// <summary>Set to 1 by the parent build when its console is a terminal: the worker's own output is a pipe.</summary>
+    public const string LiveProgressVariable = "PADDY_LIVE_PROGRESS";
+
+    public static ArtifactManifest Run(TrainRequest request, TextWriter console, CancellationToken cancellation)
+    {
+        var combination = request.Plan.Combination;
+        var training = combination.Training;
+        var workFolder = request.Store.WorkPathOf(combination.Slug);
+        Directory.CreateDirectory(workFolder);
+        var logPath = Path.Combine(workFolder, ArtifactFiles.Log);
+        using var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var output = new TeeWriter(console, log);
+        var clock = Stopwatch.StartNew();
+
+        var (device, explanation) = DeviceSelector.Select(request.Device);
+        output.WriteLine($"{combination.TaskName}: {explanation}.");
+        using var memory = PeakMemory.For(device);
+        memory.Start();
+        var seed = CombinationSeed(request.Pipeline.Seed, combination);
+        manual_seed(seed);
+
+        var (dataset, skipped) = ReadCheckedData(request.Pipeline.Data, output);
+        var (trainIndices, validIndices) = RandomSplit.Split(dataset.TrainItems.Count, request.Pipeline.Data.ValidPct, seed);
+        var trainItems = trainIndices.Select(i => dataset.TrainItems[i]).ToList();
+        var validItems = validIndices.Select(i => dataset.TrainItems[i]).ToList();
+        output.WriteLine($"{dataset.TrainItems.Count} training images in {dataset.Vocab.Count} classes: {trainItems.Count} to train, {validItems.Count} to validate (split seed {seed}); {dataset.TestItems.Count} test images.");
+
+        var definition = ModelCatalog.Resolve(combination.Arch);
+        var weightsPath = combination.Weights == PipelineLoader.WeightsNone
+            ? null
+            : WeightsLocator.Resolve(combination.Weights, Path.GetDirectoryName(request.Pipeline.SourcePath)!);
+        output.WriteLine($"Model {definition.Name} at {combination.Size}, {(weightsPath is null ? "trained from scratch" : $"weights {weightsPath}")}.");
+        using var model = FastaiClassifier.Create(definition, dataset.Vocab.Count, combination.Size.Height, combination.Size.Width, weightsPath);
+        model.to(device);
+
+        var halfType = MixedPrecision(training.Precision, device, output);
+        var normalization = new Normalization(definition.Pretrained.Mean.Select(v => (float)v).ToArray(),
+            definition.Pretrained.Std.Select(v => (float)v).ToArray());
+        var settings = new LoaderSettings(
+            new Data.ItemResize(new Data.ImageSize(combination.Resize.Size.Height, combination.Resize.Size.Width),
+                combination.Resize.Method == Config.ResizeMethod.Squish ? Data.ResizeMethod.Squish : Data.ResizeMethod.Crop),
+            new BatchAugmentation(new Data.ImageSize(combination.Size.Height, combination.Size.Width), normalization),
+            training.MicroBatchSize, seed, device);
+        var cache = new ItemCache();
+        var decoder = new ImageDecoder();
+        ImageLoader Loader(IReadOnlyList<LabelledImage> items, LoaderKind kind) => new(dataset.Root, items, kind, settings, cache, decoder);
+        var testItems = ImageLoader.Unlabelled(dataset.TestItems);
+
+        using var learner = new Learner(model, Loader(trainItems, LoaderKind.Train), Loader(validItems, LoaderKind.Valid), new LearnerOptions
+        {
+            WorkFolder = workFolder,
+            Seed = seed,
+            MixedPrecision = halfType,
+            AccumulationSamples = training.BatchSize,
+            Output = output,
+            LiveProgress = Environment.GetEnvironmentVariable(LiveProgressVariable) == "1",
+        });
+        learner.FineTune(training.Epochs, training.Lr, training.FreezeEpochs, cancellation: cancellation);
+        cancellation.ThrowIfCancellationRequested();
+
+        output.WriteLine($"Predicting the validation split and the test set (TTA n={training.Tta.Passes}, beta={training.Tta.Beta}).");
+        var (validProbabilities, validTargets) = learner.GetPreds(learner.ValidLoader);
+        using var testProbabilities = training.Tta.Passes > 0
+            ? Tta.Predict(learner.Logits, Loader(testItems, LoaderKind.Valid), Loader(testItems, LoaderKind.TestWithTrainTransforms),
+                training.Tta.Passes, training.Tta.Beta)
+            : learner.GetPreds(Loader(testItems, LoaderKind.Valid)).Probabilities;
+        cancellation.ThrowIfCancellationRequested();
+
+        var validError = Ensembling.WeightedEnsemble.ErrorRate(validProbabilities, validTargets);
+        var validLoss = nn.functional.nll_loss(validProbabilities.clamp_min(1e-12).log(), validTargets).item<float>();
+        var manifest = request.Store.Commit(combination.Slug, folder =>
+        {
+            SafeTensors.Save(Path.Combine(folder, ArtifactFiles.TestProbabilities),
+                [new(ArtifactFiles.ProbabilitiesKey, testProbabilities)]);
+            using var items = tensor(validIndices.Select(i => (long)i).ToArray());
+            SafeTensors.Save(Path.Combine(folder, ArtifactFiles.ValidPredictions),
+            [
+                new(ArtifactFiles.ProbabilitiesKey, validProbabilities),
+                new(ArtifactFiles.TargetsKey, validTargets),
+                new(ArtifactFiles.ItemsKey, items),
+            ]);
+            learner.History.WriteCsv(Path.Combine(folder, ArtifactFiles.History));
+            output.WriteLine($"{combination.TaskName}: valid error {validError:P2}, {clock.Elapsed.TotalSeconds:F0} s, peak memory {Mebibytes(memory.PeakBytes)} ({memory.Source}).");
+            File.Copy(logPath, Path.Combine(folder, ArtifactFiles.Log));
+            return new ArtifactManifest
+            {
+                Task = combination.TaskName,
+                Fingerprint = request.Plan.Fingerprint,
+                FingerprintInputs = request.Plan.Inputs.ToJson(),
+                Vocab = dataset.Vocab,
+                ValidError = validError,
+                ValidLoss = validLoss,
+                ValidCount = validItems.Count,
+                TestIds = dataset.TestItems.Select(Path.GetFileName).ToList()!,
+                Device = device.ToString(),
+                Precision = halfType?.ToString() ?? "Float32",
+                TrainSeconds = clock.Elapsed.TotalSeconds,
+                PeakMemoryBytes = memory.PeakBytes,
+                SkippedBadImages = skipped,
+            };
+        });
+        learner.DeleteCheckpoint();
+        log.Dispose();
+        File.Delete(logPath);
+        validProbabilities.Dispose();
+        validTargets.Dispose();
+        return manifest;
+    }
+
+    /// <summary>
+    /// The seed's notebook drew a fresh random split for every model; here each combination gets its own split,
+    /// reproducibly: a seed derived from the pipeline seed and the combination's key.
+    /// </summary>
+    public static int CombinationSeed(int pipelineSeed, CombinationConfig combination)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{pipelineSeed}:{combination.Key}"));
+        return BitConverter.ToInt32(hash, 0) & int.MaxValue;
+    }
+
+    private static (ImageDataset Dataset, IReadOnlyList<string> Skipped) ReadCheckedData(DataSettings data, TextWriter output)
+    {
+        var dataset = ImageDataset.Read(data.Root);
+        foreach (var warning in dataset.Warnings) output.WriteLine($"warning: {warning}");
+        var files = BadImageScan.Stamp(dataset.Root, dataset.TrainItems.Select(i => i.RelativePath).Concat(dataset.TestItems));
+        var bad = BadImageScan.Scan(dataset.Root, files, new ImageDecoder());
+        var badTest = bad.Where(b => dataset.TestItems.Contains(b.RelativePath)).ToList();
+        if (badTest.Count > 0 && data.SkipBadImages)
+            throw new BadImagesException(dataset.Root, badTest);
+        var checkedData = BadImageScan.Apply(dataset, bad, data.SkipBadImages);
+        if (bad.Count > 0) output.WriteLine($"Skipping {bad.Count} bad training image(s) (data.skip_bad_images is true); the artifact lists them.");
+        return (checkedData, bad.Select(b => $"{b.RelativePath}: {b.Reason}").ToList());
+    }
+
+    /// <summary>fp16 is CUDA's half type (as fastai's to_fp16); on the CPU the same code runs in bfloat16.</summary>
+    private static ScalarType? MixedPrecision(Precision precision, TorchSharp.torch.Device device, TextWriter output)
+    {
+        switch (precision)
+        {
+            case Precision.Fp32: return null;
+            case Precision.Bf16: return ScalarType.BFloat16;
+            case Precision.Fp16 when device.type == TorchSharp.DeviceType.CUDA: return ScalarType.Float16;
+            default:
+                output.WriteLine("precision fp16 needs CUDA; on the CPU mixed precision runs in bfloat16.");
+                return ScalarType.BFloat16;
+        }
+    }
+
+    private static string Mebibytes(long? bytes) => bytes is { } b ? $"{b / (1024.0 * 1024):F0} MiB" : "not measured";
+
+    /// <summary>Writes everything to the console and to the task's log file, except progress-bar redraws ("\r...").</summary>
+    private sealed class TeeWriter(TextWriter first, TextWriter second) : TextWriter
+    {
+        public override Encoding Encoding => first.Encoding;
+
+        public override void Write(char value)
+        {
+            first.Write(value);
+            if (value != '\r') second.Write(value);
+        }
+
+        public override void Write(string? value)
+        {
+            first.Write(value);
+            if (value is null || !value.StartsWith('\r')) second.Write(value);
+        }
+
+        public override void WriteLine(string? value)
+        {
+            first.WriteLine(value);
+            second.WriteLine(value);
+        }
+
+        public override void Flush()
+        {
+            first.Flush();
+            second.Flush();
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using Paddy.Pipeline.Config;
+
 namespace Paddy.Pipeline.Models;
 
 /// <summary>
@@ -10,7 +12,8 @@ public static class ModelCatalog
     [
         .. ConvNeXt.Definitions,
         .. VisionTransformer.Definitions,
-        // Swin families: SwinTransformer.Definitions and SwinTransformerV2.Definitions are added here with their files.
+        .. SwinTransformer.Definitions,
+        .. SwinTransformerV2.Definitions,
     ];
 
     public static ModelDefinition Resolve(string name) =>
@@ -22,4 +25,17 @@ public static class ModelCatalog
         All.FirstOrDefault(d => d.Name == name)
         ?? All.FirstOrDefault(d => d.IsDefaultTag && d.Architecture == name)
         ?? All.FirstOrDefault(d => d.Aliases.Contains(name));
+
+    /// <summary>The names pipeline.yaml may use as arch (every name, bare architecture and legacy alias) and their default weights.</summary>
+    public static IArchitectureCatalog Names { get; } = new ArchitectureNames();
+
+    private sealed class ArchitectureNames : IArchitectureCatalog
+    {
+        private readonly Lazy<IReadOnlyCollection<string>> names = new(() =>
+            All.SelectMany(d => d.Aliases.Append(d.Name).Append(d.Architecture)).ToHashSet(StringComparer.Ordinal));
+
+        IReadOnlyCollection<string> IArchitectureCatalog.Names => names.Value;
+
+        public string DefaultWeights(string arch) => $"hf:{Resolve(arch).Pretrained.HubId}";
+    }
 }

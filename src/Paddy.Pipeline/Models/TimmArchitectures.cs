@@ -13,7 +13,8 @@ public static class TimmArchitectures
         {
             ["ConvNeXt"] = ConvNeXt.FromTimmArguments,
             ["VisionTransformer"] = VisionTransformer.FromTimmArguments,
-            // Swin families: "SwinTransformer" and "SwinTransformerV2" are added here with their files.
+            ["SwinTransformer"] = SwinTransformer.FromTimmArguments,
+            ["SwinTransformerV2"] = SwinTransformerV2.FromTimmArguments,
         };
 
     /// <summary>Builds a model for a timm class name, short ("ConvNeXt") or qualified ("timm.models.convnext.ConvNeXt").</summary>

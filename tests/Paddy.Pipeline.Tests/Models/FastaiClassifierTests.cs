@@ -133,6 +133,26 @@ public sealed class FastaiClassifierTests
         });
     }
 
+    [Theory]
+    [InlineData("convnext")]
+    [InlineData("vit")]
+    public void Bfloat16_autocast_computes_in_half_and_stays_near_float32(string family)
+    {
+        using var model = new FastaiClassifier(family == "vit" ? TinyVit() : TinyConvNeXt(), Classes);
+        model.eval();
+        using var input = family == "vit" ? randn(2, 3, 32, 48) : randn(2, 3, 64, 64);
+        using var noGrad = no_grad();
+        using var reference = model.forward(input);
+        Tensor half;
+        using (Autocast.Enable(ScalarType.BFloat16)) half = model.forward(input);
+        using (half)
+        {
+            Assert.Equal(ScalarType.BFloat16, half.dtype);
+            var error = (half.to_type(ScalarType.Float32) - reference).abs().max().item<float>();
+            Assert.True(error < 0.05 * (1 + reference.abs().max().item<float>()), $"bfloat16 differs by {error}");
+        }
+    }
+
     [Fact]
     public void Create_builds_an_atto_body_from_a_pretrained_file_at_64x64_without_its_classifier()
     {

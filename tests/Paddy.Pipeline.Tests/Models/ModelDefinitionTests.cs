@@ -80,6 +80,17 @@ public sealed class ModelDefinitionTests
     }
 
     [Fact]
+    public void ConvNeXt_without_layer_scale_has_no_gamma()
+    {
+        using var model = ConvNeXt.FromTimmArguments(new JsonObject
+        {
+            ["depths"] = new JsonArray(1), ["dims"] = new JsonArray(8), ["ls_init_value"] = null,
+        });
+        Assert.DoesNotContain(model.state_dict().Keys, k => k.EndsWith("gamma"));
+        Assert.Contains("stages.0.blocks.0.conv_dw.weight", model.state_dict().Keys);
+    }
+
+    [Fact]
     public void Small_ConvNeXt_variants_use_convolutional_mlp_weights()
     {
         using var atto = ModelCatalog.Resolve("convnext_atto").Create(new ModelOptions(10, 64, 64));

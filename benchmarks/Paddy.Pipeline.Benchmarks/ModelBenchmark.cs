@@ -11,12 +11,14 @@ public sealed class ModelBenchmark : IBenchmark
     private static readonly string[] Models = ["convnext_atto", "vit_tiny_patch16_224"];
 
     public string Name => "models";
-    public string Description => "forward and train-step ms per family (options: --size 64 --batch 16 --steps 5)";
+    public string Description => "forward and train-step ms per family (options: --size 64 --batch 16 --steps 5 --threads N)";
 
     public void Run(IReadOnlyList<string> arguments)
     {
         int size = Option(arguments, "--size", 64), batch = Option(arguments, "--batch", 16), steps = Option(arguments, "--steps", 5);
-        Console.WriteLine($"CPU, {torch.get_num_threads()} threads, batch {batch} at {size}x{size}, mean of {steps} after one warm-up");
+        // On a shared machine, fewer threads than cores avoids OpenMP threads spinning against other processes.
+        torch.set_num_threads(Option(arguments, "--threads", torch.get_num_threads()));
+        Console.WriteLine($"CPU, {torch.get_num_threads()} threads, batch {batch} at {size}x{size}, median of {steps} after one warm-up");
         Console.WriteLine($"{"model",-24} {"params",10} {"forward ms",11} {"train step ms",14}");
         foreach (var name in Models)
         {
@@ -46,12 +48,19 @@ public sealed class ModelBenchmark : IBenchmark
         }
     }
 
+    /// <summary>Median, not mean: other processes on the machine make single steps spike.</summary>
     private static double Measure(int steps, Action step)
     {
         step();
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < steps; i++) step();
-        return clock.Elapsed.TotalMilliseconds / steps;
+        var times = new List<double>(steps);
+        for (var i = 0; i < steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            step();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
     }
 
     private static int Option(IReadOnlyList<string> arguments, string name, int fallback)

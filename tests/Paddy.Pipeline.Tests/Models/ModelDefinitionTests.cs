@@ -8,10 +8,10 @@ public sealed class ModelDefinitionTests
     private static JsonObject RealModels() =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(TimmFixtures.Root, "real_models", "real_models.json")))!.AsObject();
 
-    /// <summary>real_models.json models whose family is ported here (the Swin ones arrive with their files).</summary>
+    /// <summary>real_models.json models whose timm class is ported (listed in TimmArchitectures).</summary>
     public static TheoryData<string> PortedRealModels() => new(
         RealModels()["models"]!.AsObject()
-            .Where(m => m.Value!["model_class"]!.GetValue<string>() is "ConvNeXt" or "VisionTransformer")
+            .Where(m => TimmArchitectures.ByClassName.ContainsKey(m.Value!["model_class"]!.GetValue<string>()))
             .Select(m => m.Key));
 
     [Theory]

@@ -167,7 +167,7 @@ public sealed class ConvNeXt : TimmModel
                 _ => ((Parameter?)null, (Parameter?)null),
             };
             if (weight is null) continue;
-            nn.init.trunc_normal_(weight, std: 0.02);
+            TimmInit.TruncatedNormal(weight, std: 0.02);
             bias?.zero_();
         }
     }

@@ -22,8 +22,13 @@ public sealed class TimmArguments
     public int Int(string name, int defaultValue) =>
         Read(name) is { } node ? node.GetValue<int>() : defaultValue;
 
-    public double? NullableDouble(string name, double? defaultValue) =>
-        kwargs.ContainsKey(name) ? Read(name)?.GetValue<double>() : defaultValue;
+    /// <summary>A float that timm also accepts as None (JSON null), which switches the feature off.</summary>
+    public double? NullableDouble(string name, double? defaultValue)
+    {
+        var present = kwargs.ContainsKey(name);
+        var node = Read(name);
+        return present ? node?.GetValue<double>() : defaultValue;
+    }
 
     public double Double(string name, double defaultValue) =>
         Read(name) is { } node ? node.GetValue<double>() : defaultValue;

@@ -187,12 +187,12 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
     private void InitialiseAsTimm()
     {
         using var noGrad = no_grad();
-        nn.init.trunc_normal_(pos_embed, std: 0.02);
+        TimmInit.TruncatedNormal(pos_embed, std: 0.02);
         nn.init.normal_(cls_token, std: 1e-6);
         foreach (var (_, module) in named_modules())
         {
             if (module is not Layers.Linear linear) continue;
-            nn.init.trunc_normal_(linear.weight, std: 0.02);
+            TimmInit.TruncatedNormal(linear.weight, std: 0.02);
             linear.bias?.zero_();
         }
     }

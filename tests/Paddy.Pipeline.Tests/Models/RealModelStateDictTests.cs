@@ -46,16 +46,21 @@ public sealed class RealModelStateDictTests
         // The meta device allocates no memory, so the 300M-parameter models cost nothing to build.
         torch.set_default_device(torch.META);
         List<string> actual;
+        long numFeatures;
         try
         {
             using var model = definition.Create(new ModelOptions(pretrained.NumClasses, pretrained.InputHeight, pretrained.InputWidth));
             actual = model.state_dict().Select(p => $"{p.Key} [{string.Join(", ", p.Value.shape)}]").ToList();
             Assert.All(model.parameters(), p => Assert.Equal(DeviceType.META, p.device_type));
+            numFeatures = model.NumFeatures;
         }
         finally
         {
             torch.set_default_device(torch.CPU);
         }
         Assert.Equal(expected, actual);
+        var facts = System.Text.Json.Nodes.JsonNode.Parse(
+            File.ReadAllText(Path.Combine(TimmFixtures.Root, "real_models", "real_models.json")))!["models"]![name]!;
+        Assert.Equal(facts["num_features"]!.GetValue<long>(), numFeatures);
     }
 }

@@ -48,6 +48,10 @@ public sealed class WeightLoaderTests
         Assert.Equal(["scale", "fc.weight", "fc.bias", "counts"], model.state_dict().Keys);
         Assert.Equal(["counts"], model.named_buffers().Select(b => b.name));
         Assert.NotNull(model.get_buffer("table"));
+        // Module.to converts persistent buffers only: a model must move its non-persistent ones itself.
+        model.to(META);
+        Assert.Equal(DeviceType.META, model.get_buffer("counts")!.device_type);
+        Assert.Equal(DeviceType.CPU, model.get_buffer("table")!.device_type);
     }
 
     [Fact]

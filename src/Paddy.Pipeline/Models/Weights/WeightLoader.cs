@@ -13,10 +13,11 @@ public sealed record WeightLoadOptions(bool DropClassifier = false);
 /// We copy with our own shape checks instead of load_state_dict, which copy_-broadcasts a [1] tensor into [N].
 /// </summary>
 /// <remarks>
-/// TorchSharp 0.107 and non-persistent buffers (register_buffer(name, t, persistent: false)): they are left out
-/// of state_dict() as in PyTorch, but also out of named_buffers() whatever include_nonpersistent says (the flag
-/// is ignored for a module's own buffers), so .to(device) code that walks named_buffers() will not see them.
-/// get_buffer(dotted name) does find them, which is how file keys naming them are recognised here.
+/// TorchSharp 0.107 and non-persistent buffers (register_buffer(name, t, persistent: false)), measured: they are
+/// left out of state_dict() as in PyTorch, but also out of named_buffers() whatever include_nonpersistent says
+/// (the flag is ignored for a module's own buffers), and Module.to(device or dtype) does not move or convert
+/// them (persistent buffers it does). get_buffer(dotted name) finds them, which is how file keys naming them
+/// are recognised here. A model that keeps such buffers must move them itself (or compute them on the input's device).
 /// </remarks>
 public static class WeightLoader
 {

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Paddy.Pipeline.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Paddy.Pipeline.Benchmarks;
+
+/// <summary>Forward and training-step time of each ported family as a fastai classifier, on the CPU.</summary>
+public sealed class ModelBenchmark : IBenchmark
+{
+    private static readonly string[] Models = ["convnext_atto", "vit_tiny_patch16_224"];
+
+    public string Name => "models";
+    public string Description => "forward and train-step ms per family (options: --size 64 --batch 16 --steps 5 --threads N)";
+
+    public void Run(IReadOnlyList<string> arguments)
+    {
+        int size = Option(arguments, "--size", 64), batch = Option(arguments, "--batch", 16), steps = Option(arguments, "--steps", 5);
+        // On a shared machine, fewer threads than cores avoids OpenMP threads spinning against other processes.
+        torch.set_num_threads(Option(arguments, "--threads", torch.get_num_threads()));
+        Console.WriteLine($"CPU, {torch.get_num_threads()} threads, batch {batch} at {size}x{size}, median of {steps} after one warm-up");
+        Console.WriteLine($"{"model",-24} {"params",10} {"forward ms",11} {"train step ms",14}");
+        foreach (var name in Models)
+        {
+            torch.manual_seed(0);
+            using var model = FastaiClassifier.Create(ModelCatalog.Resolve(name), numClasses: 10, size, size, weightsPath: null);
+            using var images = randn(batch, 3, size, size);
+            using var targets = randint(10, [batch], ScalarType.Int64);
+            var parameters = model.parameters().ToList();
+            var forward = Measure(steps, () =>
+            {
+                model.eval();
+                using var noGrad = no_grad();
+                using var scope = NewDisposeScope();
+                model.forward(images);
+            });
+            using var optimizer = optim.SGD(parameters, 0.01, momentum: 0.9);
+            var trainStep = Measure(steps, () =>
+            {
+                model.train();
+                using var scope = NewDisposeScope();
+                optimizer.zero_grad();
+                nn.functional.cross_entropy(model.forward(images), targets).backward();
+                optimizer.step();
+            });
+            var count = parameters.Sum(p => p.numel());
+            Console.WriteLine($"{name,-24} {count,10:N0} {forward,11:F1} {trainStep,14:F1}");
+        }
+    }
+
+    /// <summary>Median, not mean: other processes on the machine make single steps spike.</summary>
+    private static double Measure(int steps, Action step)
+    {
+        step();
+        var times = new List<double>(steps);
+        for (var i = 0; i < steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            step();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static int Option(IReadOnlyList<string> arguments, string name, int fallback)
+    {
+        var at = arguments.ToList().IndexOf(name);
+        return at >= 0 && at + 1 < arguments.Count && int.TryParse(arguments[at + 1], out var value) ? value : fallback;
+    }
+}

@@ -40,7 +40,7 @@ public sealed class SwinTransformer : TimmModel
             var blocks = new ModuleList<SwinTransformerBlock>();
             for (var b = 0; b < architecture.Depths[s]; b++)
                 blocks.append(new SwinTransformerBlock(dim, architecture.NumHeads[s], architecture.MlpRatio,
-                    architecture.QkvBias, architecture.BlockLayout(height, width, b)));
+                    architecture.QkvBias, architecture.BlockLayout(height, width, b), architecture.DropPathRate(s, b)));
             layers.append(new SwinStage<SwinTransformerBlock>(downsample, blocks));
         }
         norm = new LayerNorm(dim, NormEps);
@@ -138,7 +138,7 @@ public sealed class SwinTransformer : TimmModel
 public sealed record SwinArchitecture(
     int ImageHeight, int ImageWidth, int PatchSize, int InChannels, int EmbedDim,
     IReadOnlyList<int> Depths, IReadOnlyList<int> NumHeads, int WindowHeight, int WindowWidth,
-    double MlpRatio = 4.0, bool QkvBias = true)
+    double MlpRatio = 4.0, bool QkvBias = true, double MaxDropPathRate = 0.1)
 {
     public static readonly double[] ImagenetMean = [0.485, 0.456, 0.406];
     public static readonly double[] ImagenetStd = [0.229, 0.224, 0.225];
@@ -152,6 +152,17 @@ public sealed record SwinArchitecture(
     /// the window becomes one unshifted window.</summary>
     public SwinWindowLayout BlockLayout(int height, int width, int blockIndex) =>
         SwinWindowLayout.For(height, width, WindowHeight, WindowWidth, oddBlock: blockIndex % 2 == 1);
+
+    /// <summary>
+    /// Stochastic depth of block b of stage s: timm's calculate_drop_path_rates, rising linearly from 0 at the
+    /// first block to MaxDropPathRate (timm's drop_path_rate, 0.1 by default for Swin) at the last.
+    /// </summary>
+    public double DropPathRate(int stage, int block)
+    {
+        var total = Depths.Sum();
+        var index = Depths.Take(stage).Sum() + block;
+        return total == 1 ? 0 : MaxDropPathRate * index / (total - 1);
+    }
 
     public void CheckInput(Tensor x, string model)
     {
@@ -259,10 +270,11 @@ public sealed class SwinTransformerBlock : nn.Module<Tensor, Tensor>
     public readonly Mlp mlp;
     private Tensor? attn_mask;
 
-    public SwinTransformerBlock(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout)
+    public SwinTransformerBlock(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout, double dropPathRate)
         : base(nameof(SwinTransformerBlock))
     {
         Layout = layout;
+        DropPathRate = dropPathRate;
         norm1 = new LayerNorm(dim, 1e-5);
         attn = new SwinWindowAttention(dim, heads, layout, qkvBias);
         norm2 = new LayerNorm(dim, 1e-5);
@@ -278,6 +290,8 @@ public sealed class SwinTransformerBlock : nn.Module<Tensor, Tensor>
 
     public SwinWindowLayout Layout { get; }
 
+    public double DropPathRate { get; }
+
     public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
     {
         if (attn_mask is not null) yield return (nameof(attn_mask), attn_mask);
@@ -288,11 +302,13 @@ public sealed class SwinTransformerBlock : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
-        var attended = x + SwinWindows.Attend(norm1.forward(x), Layout, attn.forward, attn_mask);
+        var attended = x + DropPath(SwinWindows.Attend(norm1.forward(x), Layout, attn.forward, attn_mask));
         var tokens = attended.reshape(batch, -1, channels);
-        tokens = tokens + mlp.forward(norm2.forward(tokens));
+        tokens = tokens + DropPath(mlp.forward(norm2.forward(tokens)));
         return tokens.reshape(batch, height, width, channels).MoveToOuterDisposeScope();
     }
+
+    private Tensor DropPath(Tensor residual) => StochasticDepth.DropPath(residual, DropPathRate, training);
 
     // TorchSharp 0.107 leaves non-persistent buffers out of named_buffers, so Module.to() would not move them.
     protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)
@@ -358,6 +374,26 @@ public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     }
 }
 
+/// <summary>timm's drop_path (stochastic depth) for a residual branch.</summary>
+public static class StochasticDepth
+{
+    /// <summary>
+    /// In training, zeroes the whole branch of each sample with probability <paramref name="rate"/> and scales
+    /// the kept ones by 1 / (1 - rate); the identity in eval or at rate 0.
+    /// </summary>
+    public static Tensor DropPath(Tensor residual, double rate, bool training)
+    {
+        if (rate == 0 || !training) return residual;
+        var keep = 1 - rate;
+        var shape = new long[residual.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = residual.shape[0];
+        using var kept = empty(shape, residual.dtype, residual.device).bernoulli_(keep);
+        if (keep > 0) kept.div_(keep);
+        return residual * kept;
+    }
+}
+
 /// <summary>
 /// Reads timm constructor kwargs for the Swin classes. Every key must be read, so that an option we do not port
 /// is an error instead of a silently different model.
@@ -372,7 +408,7 @@ internal sealed class SwinArguments(string modelClass, JsonObject kwargs)
         var (windowHeight, windowWidth) = IntPair("window_size", defaultWindow);
         return new SwinArchitecture(imageHeight, imageWidth, Int("patch_size", 4), Int("in_chans", 3),
             Int("embed_dim", 96), IntList("depths", [2, 2, 6, 2]), IntList("num_heads", [3, 6, 12, 24]),
-            windowHeight, windowWidth, Double("mlp_ratio", 4.0), Bool("qkv_bias", true));
+            windowHeight, windowWidth, Double("mlp_ratio", 4.0), Bool("qkv_bias", true), Double("drop_path_rate", 0.1));
     }
 
     public int Int(string name, int defaultValue) => Read(name) is { } node ? node.GetValue<int>() : defaultValue;

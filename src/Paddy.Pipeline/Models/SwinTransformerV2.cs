@@ -47,7 +47,7 @@ public sealed class SwinTransformerV2 : TimmModel
             var blocks = new ModuleList<SwinV2Block>();
             for (var b = 0; b < architecture.Depths[s]; b++)
                 blocks.append(new SwinV2Block(dim, architecture.NumHeads[s], architecture.MlpRatio, architecture.QkvBias,
-                    architecture.BlockLayout(height, width, b), pretrainedWindows[s]));
+                    architecture.BlockLayout(height, width, b), pretrainedWindows[s], architecture.DropPathRate(s, b)));
             layers.append(new SwinStage<SwinV2Block>(downsample, blocks));
         }
         norm = new LayerNorm(dim, NormEps);
@@ -154,10 +154,11 @@ public sealed class SwinV2Block : nn.Module<Tensor, Tensor>
     public readonly LayerNorm norm2;
     private Tensor? attn_mask;
 
-    public SwinV2Block(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout, int pretrainedWindow)
-        : base(nameof(SwinV2Block))
+    public SwinV2Block(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout, int pretrainedWindow,
+        double dropPathRate) : base(nameof(SwinV2Block))
     {
         Layout = layout;
+        DropPathRate = dropPathRate;
         attn = new SwinV2WindowAttention(dim, heads, layout, qkvBias, pretrainedWindow);
         norm1 = new LayerNorm(dim, 1e-5);
         mlp = new Mlp(dim, (long)(dim * mlpRatio));
@@ -176,6 +177,8 @@ public sealed class SwinV2Block : nn.Module<Tensor, Tensor>
 
     public SwinWindowLayout Layout { get; }
 
+    public double DropPathRate { get; }
+
     public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
     {
         if (attn_mask is not null) yield return (nameof(attn_mask), attn_mask);
@@ -186,11 +189,13 @@ public sealed class SwinV2Block : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
-        var attended = x + norm1.forward(SwinWindows.Attend(x, Layout, attn.forward, attn_mask));
+        var attended = x + DropPath(norm1.forward(SwinWindows.Attend(x, Layout, attn.forward, attn_mask)));
         var tokens = attended.reshape(batch, -1, channels);
-        tokens = tokens + norm2.forward(mlp.forward(tokens));
+        tokens = tokens + DropPath(norm2.forward(mlp.forward(tokens)));
         return tokens.reshape(batch, height, width, channels).MoveToOuterDisposeScope();
     }
+
+    private Tensor DropPath(Tensor residual) => StochasticDepth.DropPath(residual, DropPathRate, training);
 
     // TorchSharp 0.107 leaves non-persistent buffers out of named_buffers, so Module.to() would not move them.
     protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)

@@ -130,7 +130,7 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void Forward_and_backward_at_a_tiny_size_reach_every_parameter()
     {
         using var model = new SwinTransformer(
-            new SwinArchitecture(16, 16, PatchSize: 2, InChannels: 3, EmbedDim: 8, [2, 2], [1, 2], WindowHeight: 4, WindowWidth: 4),
+            new SwinArchitecture(16, 16, PatchSize: 2, InChannels: 3, EmbedDim: 8, [2, 2], [1, 2], WindowHeight: 4, WindowWidth: 4, MaxDropPathRate: 0),
             numClasses: 3);
         using var scope = NewDisposeScope();
         manual_seed(1);
@@ -142,6 +142,61 @@ public class SwinTransformerTests(ITestOutputHelper output)
             Assert.True(parameter.grad is { } grad && grad.isfinite().all().item<bool>(), $"{name} has no finite gradient");
             Assert.True(parameter.grad!.abs().sum().item<float>() > 0, $"{name} got a zero gradient");
         }
+    }
+
+    [Fact]
+    public void A_non_square_size_that_windows_do_not_divide_is_padded_and_shifted_per_side()
+    {
+        // grid 10 x 7 with window 4: stage 0 pads 10 to 12 and 7 to 8 and shifts both sides; stage 1 (5 x 4)
+        // pads 5 to 8, shifts rows by 2 and leaves the 4 columns, one whole window, unshifted.
+        using var model = new SwinTransformer(
+            new SwinArchitecture(40, 28, PatchSize: 4, InChannels: 3, EmbedDim: 8, [2, 2], [1, 2], WindowHeight: 4, WindowWidth: 4),
+            numClasses: 3);
+        model.eval();
+        Assert.Equal(new SwinWindowLayout(5, 4, 4, 4, 2, 0), model.BlockLayouts[3].Layout);
+        var masks = model.NonPersistentBuffers().Where(b => b.Name.EndsWith("attn_mask")).ToDictionary(b => b.Name, b => b.Buffer);
+        Assert.Equal([6L, 16, 16], masks["layers.0.blocks.1.attn_mask"].shape);
+        Assert.Equal([2L, 16, 16], masks["layers.1.blocks.1.attn_mask"].shape);
+        using var noGrad = no_grad();
+        using var features = model.forward_features(randn(2, 3, 40, 28));
+        Assert.Equal([2L, 5, 4, 16], features.shape);
+        Assert.True(features.isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void Drop_path_rates_rise_linearly_from_the_first_to_the_last_block()
+    {
+        using var model = new SwinTransformer(
+            new SwinArchitecture(32, 32, PatchSize: 2, InChannels: 3, EmbedDim: 8, [2, 1, 3], [1, 2, 4], WindowHeight: 4,
+                WindowWidth: 4, MaxDropPathRate: 0.3),
+            numClasses: 3);
+        var rates = model.layers.SelectMany(stage => stage.blocks).Select(block => block.DropPathRate).ToArray();
+        Assert.Equal(new[] { 0, 0.06, 0.12, 0.18, 0.24, 0.3 }, rates, (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
+    [Fact]
+    public void Drop_path_drops_whole_samples_in_training_and_scales_the_kept_ones()
+    {
+        manual_seed(7);
+        using var branch = ones(2000, 3, 5);
+        using var dropped = StochasticDepth.DropPath(branch, 0.25, training: true);
+        using var perSample = dropped.amax([1, 2]);
+        Assert.True(dropped.eq(perSample.view(-1, 1, 1)).all().item<bool>(), "each sample is kept or dropped whole");
+        Assert.True((perSample.eq(0) | perSample.eq(1 / 0.75f)).all().item<bool>());
+        var keptFraction = perSample.gt(0).to_type(ScalarType.Float32).mean().item<float>();
+        Assert.InRange(keptFraction, 0.72, 0.78);
+        Assert.Same(branch, StochasticDepth.DropPath(branch, 0.25, training: false));
+    }
+
+    [Fact]
+    public void A_block_whose_branches_are_always_dropped_is_the_identity_in_training_only()
+    {
+        using var block = new SwinTransformerBlock(8, 2, 4.0, true, SwinWindowLayout.For(8, 8, 4, 4, oddBlock: true), dropPathRate: 1);
+        using var x = randn(2, 8, 8, 8);
+        using (var trained = block.forward(x)) Assert.True(SwinFixtures.Identical(x, trained));
+        block.eval();
+        using var evaluated = block.forward(x);
+        Assert.False(SwinFixtures.Identical(x, evaluated));
     }
 
     [Fact]

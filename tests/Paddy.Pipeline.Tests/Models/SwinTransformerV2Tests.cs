@@ -131,7 +131,7 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     public void Forward_and_backward_at_a_tiny_size_reach_every_parameter()
     {
         using var model = new SwinTransformerV2(
-            new SwinArchitecture(16, 16, PatchSize: 2, InChannels: 3, EmbedDim: 8, [2, 2], [1, 2], WindowHeight: 4, WindowWidth: 4),
+            new SwinArchitecture(16, 16, PatchSize: 2, InChannels: 3, EmbedDim: 8, [2, 2], [1, 2], WindowHeight: 4, WindowWidth: 4, MaxDropPathRate: 0),
             numClasses: 3);
         using var scope = NewDisposeScope();
         manual_seed(1);
@@ -147,6 +147,19 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
             Assert.True(parameter.grad is { } grad && grad.isfinite().all().item<bool>(), $"{name} has no finite gradient");
             Assert.True(parameter.grad!.abs().sum().item<float>() > 0, $"{name} got a zero gradient");
         }
+    }
+
+    [Fact]
+    public void A_block_whose_branches_are_always_dropped_is_the_identity_in_training_only()
+    {
+        using var block = new SwinV2Block(8, 2, 4.0, true, SwinWindowLayout.For(8, 8, 4, 4, oddBlock: true), pretrainedWindow: 0,
+            dropPathRate: 1);
+        using (no_grad()) foreach (var norm in new[] { block.norm1, block.norm2 }) norm.weight.fill_(1);
+        using var x = randn(2, 8, 8, 8);
+        using (var trained = block.forward(x)) Assert.True(SwinFixtures.Identical(x, trained));
+        block.eval();
+        using var evaluated = block.forward(x);
+        Assert.False(SwinFixtures.Identical(x, evaluated));
     }
 
     [Fact]

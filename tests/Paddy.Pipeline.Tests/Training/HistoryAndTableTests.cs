@@ -84,6 +84,26 @@ public sealed partial class HistoryAndTableTests
         Assert.Equal("frozen", csv[1].Split(',')[0]);
     }
 
+    [Fact]
+    public void Live_progress_redraws_one_line_per_batch_with_carriage_returns_and_clears_it()
+    {
+        using var folder = new TempFolder();
+        var (train, valid) = TinyData.Loaders(trainCount: 12, validCount: 4, batchSize: 4);
+        var output = new StringWriter();
+        using var learner = new Learner(TinyClassifier.Create(10), train, valid,
+            new LearnerOptions { WorkFolder = folder.Path, Output = output, LiveProgress = true });
+
+        learner.FitOneCycle(1, LrSlice.Upto(0.01));
+
+        var text = output.ToString();
+        Assert.Contains("\rEpoch 1/1 train 33.33% [1/3 ", text);
+        Assert.Contains("\rEpoch 1/1 train 100.00% [3/3 ", text);
+        Assert.Contains("\rEpoch 1/1 valid 100.00% [1/1 ", text);
+        Assert.Contains(" it/s]", text);
+        // The table row starts on a cleared line.
+        Assert.Matches(@"\r +\r0 {9}\d\.\d{6}", text);
+    }
+
     [GeneratedRegex(@"^(\d+) {9}(\d\.\d{6}) {4}(\d\.\d{6}) {4}(\d\.\d{6}) {4}\d\d:\d\d {5}$")]
     private static partial Regex RowPattern();
 }

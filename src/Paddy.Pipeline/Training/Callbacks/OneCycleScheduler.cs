@@ -6,8 +6,6 @@ namespace Paddy.Pipeline.Training.Callbacks;
 /// </summary>
 public sealed class OneCycleScheduler(OneCycleSchedule schedule) : Callback
 {
-    public OneCycleSchedule Schedule => schedule;
-
     public override void BeforeBatch()
     {
         if (!Learner.Training) return;

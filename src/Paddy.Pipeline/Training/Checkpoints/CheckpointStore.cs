@@ -16,6 +16,7 @@ internal sealed class CheckpointStore(string workFolder)
     internal const string ModelPrefix = "model/";
     internal const string GradAveragePrefix = "adam/grad_avg/";
     internal const string SquareAveragePrefix = "adam/sqr_avg/";
+    internal const string GradientPrefix = "grad/";
 
     public string FilePath => Path.Combine(workFolder, "checkpoint.safetensors");
 
@@ -33,6 +34,10 @@ internal sealed class CheckpointStore(string workFolder)
             tensors.Add(new(SquareAveragePrefix + name, state.SquareAverage));
             steps[name] = state.Step;
         }
+        // Gradients pending in a partial accumulation carry into the next epoch (and the next fit), so they are state too.
+        using var scope = NewDisposeScope();
+        foreach (var trainable in learner.Groups.SelectMany(g => g.Parameters))
+            if (trainable.Parameter.grad is { } gradient) tensors.Add(new(GradientPrefix + trainable.Name, gradient));
         var callbackStates = new JsonObject();
         foreach (var callback in learner.Callbacks.OfType<ICheckpointed>()) callbackStates[callback.StateKey] = callback.SaveState();
         var header = new JsonObject

@@ -15,6 +15,7 @@ internal sealed class LoadedCheckpoint(string path, SafeTensorsFile file, JsonOb
     {
         RestoreModel(learner);
         RestoreOptimizer(learner);
+        RestoreGradients(learner);
         var callbackStates = header["callbacks"]!.AsObject();
         foreach (var callback in learner.Callbacks.OfType<ICheckpointed>())
         {
@@ -44,6 +45,27 @@ internal sealed class LoadedCheckpoint(string path, SafeTensorsFile file, JsonOb
                 throw new InvalidDataException(
                     $"{path}: model tensor '{name}' is {source.dtype} [{string.Join(",", source.shape)}] but the model has {target.dtype} [{string.Join(",", target.shape)}]. Delete it to start afresh.");
             target.copy_(source);
+        }
+    }
+
+    private void RestoreGradients(Learner learner)
+    {
+        using var scope = NewDisposeScope();
+        var saved = file.Tensors.Where(t => t.Key.StartsWith(CheckpointStore.GradientPrefix, StringComparison.Ordinal))
+            .ToDictionary(t => t.Key[CheckpointStore.GradientPrefix.Length..], t => t.Value);
+        foreach (var trainable in learner.Groups.SelectMany(g => g.Parameters))
+        {
+            var parameter = trainable.Parameter;
+            if (saved.TryGetValue(trainable.Name, out var gradient))
+            {
+                if (!gradient.shape.SequenceEqual(parameter.shape))
+                    throw new InvalidDataException($"{path}: the gradient of '{trainable.Name}' has shape [{string.Join(",", gradient.shape)}] but the parameter has [{string.Join(",", parameter.shape)}]. Delete it to start afresh.");
+                parameter.grad = gradient.to(parameter.dtype, parameter.device, copy: true).DetachFromDisposeScope();
+            }
+            else if (parameter.grad is not null)
+            {
+                parameter.grad = null;
+            }
         }
     }
 

@@ -109,4 +109,28 @@ public class AugmentationGeometryTests
         using var warped = PerspectiveWarp.Apply(grid, h);
         Assert.Equal([0.5f, 0.5f, 0f, -0.5f], warped.data<float>().ToArray());
     }
+
+    [Fact]
+    public void Warp_moves_corner_pixels_as_in_fastais_own_augment_test()
+    {
+        // fastai's test: a 5x5 image with ones at the two top corners, warped with x_t = 0, y_t = -0.5, has its
+        // ones at columns 1 and 3 of the top row; x_t = -0.5, y_t = 0 moves left-column corners to rows 1 and 3.
+        var cases = new[] { (0.0, -0.5, new[] { (0, 0), (0, 4) }, new[] { (0, 1), (0, 3) }),
+                            (-0.5, 0.0, new[] { (0, 0), (4, 0) }, new[] { (1, 0), (3, 0) }) };
+        foreach (var (xt, yt, ones, expectedOnes) in cases)
+        {
+            using var scope = NewDisposeScope();
+            var image = zeros(1, 1, 5, 5);
+            foreach (var (r, c) in ones) image[0, 0, r, c] = 1;
+            var h = PerspectiveWarp.Homography(xt, yt);
+            var homography = tensor(new[] { h[0, 0], h[0, 1], h[0, 2], h[1, 0], h[1, 1], h[1, 2], h[2, 0], h[2, 1], h[2, 2] }
+                .Select(v => (float)v).ToArray(), [1, 3, 3]);
+            var identity = eye(2, 3).unsqueeze(0);
+            var grid = PerspectiveWarp.Apply(nn.functional.affine_grid(identity, [1, 1, 5, 5], align_corners: true), homography);
+            var warped = nn.functional.grid_sample(image, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: true);
+            var expected = zeros(1, 1, 5, 5);
+            foreach (var (r, c) in expectedOnes) expected[0, 0, r, c] = 1;
+            Assert.True(warped.allclose(expected, rtol: 0, atol: 1e-5), warped.ToString(TorchSharp.TensorStringStyle.Numpy));
+        }
+    }
 }

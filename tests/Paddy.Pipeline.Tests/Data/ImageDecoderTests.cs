@@ -88,6 +88,20 @@ public class ImageDecoderTests
         Assert.Equal((48, 64), (image.Width, image.Height));
     }
 
+    [Fact]
+    public void Exif_orientation_is_not_applied_as_fastai_load_image_does_not()
+    {
+        using var folder = new TempFolder();
+        using var image = TempFolder.NoiseImage(30, 20, seed: 2);
+        image.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
+        image.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation, (ushort)6);
+        var path = folder.PathOf("rotated.jpg");
+        image.SaveAsJpeg(path);
+        // Orientation 6 means "rotate 90 degrees to display"; applying it would make the image 20 wide x 30 high.
+        using var decoded = decoder.DecodeRgb(path);
+        Assert.Equal((30, 20), (decoded.Width, decoded.Height));
+    }
+
     /// <summary>A PNG with only a header (IHDR) and an end chunk: enough to identify, nothing to decode.</summary>
     internal static byte[] PngHeaderOnly(int width, int height)
     {

@@ -1,3 +1,4 @@
+using Paddy.Pipeline.Config;
 using System.Diagnostics;
 using Paddy.Pipeline.Data;
 using SixLabors.ImageSharp;

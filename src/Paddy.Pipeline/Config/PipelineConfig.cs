@@ -6,12 +6,18 @@ public readonly record struct ImageSize(int Height, int Width)
     public override string ToString() => $"{Height}x{Width}";
 }
 
-public enum ResizeMethod { Crop, Squish }
+public enum ResizeMethod
+{
+    /// <summary>The largest region with the target's aspect ratio (random position on train, centred otherwise), resized.</summary>
+    Crop,
+    /// <summary>The whole image resized to the target size, ignoring its aspect ratio.</summary>
+    Squish,
+}
 
 public enum Precision { Fp32, Fp16, Bf16 }
 
 /// <summary>fastai's Resize item transform: random crop on train, centre crop on valid/test, or squish.</summary>
-public sealed record ItemResize(ResizeMethod Method, ImageSize Size)
+public sealed record ItemResize(ImageSize Size, ResizeMethod Method)
 {
     public override string ToString() => $"{Method.ToString().ToLowerInvariant()}-{Size}";
 }

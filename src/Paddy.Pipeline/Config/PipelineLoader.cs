@@ -127,13 +127,13 @@ public static class PipelineLoader
                 $"unknown architecture '{arch}' in {where}.arch. Known: {string.Join(", ", catalog.Names.Order(StringComparer.Ordinal))}.");
         var weights = fields.Optional("weights") is { } w ? fields.String(w, "weights") : catalog.DefaultWeights(arch);
         var size = fields.Size(fields.Required("size", "[320, 224]"), "size");
-        var resize = new ItemResize(ResizeMethod.Crop, size);
+        var resize = new ItemResize(size, ResizeMethod.Crop);
         if (fields.Optional("resize") is { } resizeNode)
         {
             var resizeFields = YamlFields.Of(file, resizeNode, $"{where}.resize", "method", "size");
             resize = new ItemResize(
-                resizeFields.Optional("method") is { } m ? resizeFields.Enum<ResizeMethod>(m, "method") : ResizeMethod.Crop,
-                resizeFields.Size(resizeFields.Required("size", "[640, 480]"), "size"));
+                resizeFields.Size(resizeFields.Required("size", "[640, 480]"), "size"),
+                resizeFields.Optional("method") is { } m ? resizeFields.Enum<ResizeMethod>(m, "method") : ResizeMethod.Crop);
         }
         var weight = fields.Optional("ensemble_weight") is { } ew ? fields.Double(ew, "ensemble_weight", 0, 1000, minExclusive: true) : 1.0;
         var settings = fields.Optional("training") is { } t ? ReadTraining(file, t, $"{where}.training", training) : training;

@@ -1,3 +1,4 @@
+using Paddy.Pipeline.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

@@ -1,3 +1,4 @@
+using Paddy.Pipeline.Config;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using SixLabors.ImageSharp;

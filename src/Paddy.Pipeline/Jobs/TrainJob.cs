@@ -63,9 +63,8 @@ public static class TrainJob
         var normalization = new Normalization(definition.Pretrained.Mean.Select(v => (float)v).ToArray(),
             definition.Pretrained.Std.Select(v => (float)v).ToArray());
         var settings = new LoaderSettings(
-            new Data.ItemResize(new Data.ImageSize(combination.Resize.Size.Height, combination.Resize.Size.Width),
-                combination.Resize.Method == Config.ResizeMethod.Squish ? Data.ResizeMethod.Squish : Data.ResizeMethod.Crop),
-            new BatchAugmentation(new Data.ImageSize(combination.Size.Height, combination.Size.Width), normalization),
+            combination.Resize,
+            new BatchAugmentation(combination.Size, normalization),
             training.MicroBatchSize, seed, device);
         var cache = new ItemCache();
         var decoder = new ImageDecoder();

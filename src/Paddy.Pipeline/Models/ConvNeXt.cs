@@ -243,14 +243,13 @@ public sealed class ConvNeXt : TimmModel
             ["convnext_base.fb_in22k"] = ["convnext_base_in22k"],
             ["convnext_large.fb_in22k"] = ["convnext_large_in22k"],
         };
-        double[] imagenetMean = [0.485, 0.456, 0.406], imagenetStd = [0.229, 0.224, 0.225];
         var seen = new HashSet<string>();
         return tags.Select(t =>
         {
             var variant = variants.Single(v => v.Arch == t.Arch);
             var name = $"{t.Arch}.{t.Tag}";
             return new ModelDefinition(t.Arch, t.Tag, IsDefaultTag: seen.Add(t.Arch),
-                new PretrainedConfig(3, 224, 224, FixedInputSize: false, "bicubic", t.CropPct, imagenetMean, imagenetStd,
+                new PretrainedConfig(3, 224, 224, FixedInputSize: false, "bicubic", t.CropPct, PretrainedConfig.ImagenetMean, PretrainedConfig.ImagenetStd,
                     t.Classes, $"timm/{name}"),
                 aliases.GetValueOrDefault(name, []),
                 options => new ConvNeXt(variant.Depths, variant.Dims, options.NumClasses, convMlp: variant.ConvMlp));

@@ -42,6 +42,12 @@ public sealed class FastaiClassifier : nn.Module<Tensor, Tensor>, IHasParameterG
         return head.forward(bodyOutput).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// fastai exempts a module's own .bias from weight decay (bn_bias_params), not every tensor whose name ends in
+    /// "bias": SwinV2's attn.q_bias and attn.v_bias are decayed.
+    /// </summary>
+    private static bool IsModuleBias(string name) => name == "bias" || name.EndsWith(".bias", StringComparison.Ordinal);
+
     /// <summary>fastai's split for timm models: [body, head].</summary>
     public IReadOnlyList<ParameterGroup> ParameterGroups()
     {
@@ -52,7 +58,7 @@ public sealed class FastaiClassifier : nn.Module<Tensor, Tensor>, IHasParameterG
         ParameterGroup Group(string name) => new(name, named_parameters()
             .Where(p => p.name.StartsWith(name + ".", StringComparison.Ordinal))
             .Select(p => new TrainableParameter(p.name, p.parameter, normParameters.Contains(p.name),
-                p.name.EndsWith("bias", StringComparison.Ordinal)))
+                IsModuleBias(p.name)))
             .ToList());
         return [Group(nameof(body)), Group(nameof(head))];
     }

@@ -11,7 +11,15 @@ public sealed record PretrainedConfig(
     double[] Mean,
     double[] Std,
     int NumClasses,
-    string HubId);
+    string HubId)
+{
+    public static readonly double[] ImagenetMean = [0.485, 0.456, 0.406];
+    public static readonly double[] ImagenetStd = [0.229, 0.224, 0.225];
+
+    /// <summary>The "Inception" constants the augreg ViTs were trained with.</summary>
+    public static readonly double[] InceptionMean = [0.5, 0.5, 0.5];
+    public static readonly double[] InceptionStd = [0.5, 0.5, 0.5];
+}
 
 /// <summary>How to build a model: classes of its classifier (0 = none) and the input size (height, width).</summary>
 public sealed record ModelOptions(int NumClasses, int ImageHeight, int ImageWidth);

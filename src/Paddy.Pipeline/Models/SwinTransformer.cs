@@ -79,8 +79,8 @@ public sealed class SwinTransformer : TimmModel
     /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
     public static SwinTransformer FromTimmArguments(JsonObject kwargs)
     {
-        var args = new SwinArguments(nameof(SwinTransformer), kwargs);
-        var architecture = args.Architecture(defaultImageSize: 224, defaultWindow: 7);
+        var args = new TimmArguments(nameof(SwinTransformer), kwargs);
+        var architecture = SwinArchitecture.FromTimmArguments(args, defaultImageSize: 224, defaultWindow: 7);
         var numClasses = args.Int("num_classes", 1000);
         args.EnsureAllRead();
         return new SwinTransformer(architecture, numClasses);
@@ -118,8 +118,8 @@ public sealed class SwinTransformer : TimmModel
                 // timm's register_model_deprecations for Swin v1 names only base and large.
                 string[] aliases = tag == "ms_in22k" && variant.Size is "base" or "large" ? [$"{arch}_in22k"] : [];
                 definitions.Add(new ModelDefinition(arch, tag, IsDefaultTag: tag == tags[0],
-                    new PretrainedConfig(3, 224, 224, FixedInputSize: true, "bicubic", 0.9, SwinArchitecture.ImagenetMean,
-                        SwinArchitecture.ImagenetStd, classes, $"timm/{arch}.{tag}"),
+                    new PretrainedConfig(3, 224, 224, FixedInputSize: true, "bicubic", 0.9, PretrainedConfig.ImagenetMean,
+                        PretrainedConfig.ImagenetStd, classes, $"timm/{arch}.{tag}"),
                     aliases,
                     options => new SwinTransformer(
                         new SwinArchitecture(options.ImageHeight, options.ImageWidth, PatchSize: 4, InChannels: 3,
@@ -140,8 +140,15 @@ public sealed record SwinArchitecture(
     IReadOnlyList<int> Depths, IReadOnlyList<int> NumHeads, int WindowHeight, int WindowWidth,
     double MlpRatio = 4.0, bool QkvBias = true, double MaxDropPathRate = 0.1)
 {
-    public static readonly double[] ImagenetMean = [0.485, 0.456, 0.406];
-    public static readonly double[] ImagenetStd = [0.229, 0.224, 0.225];
+    /// <summary>The architecture from timm constructor kwargs (img_size and window_size: an int or a (height, width) pair).</summary>
+    public static SwinArchitecture FromTimmArguments(TimmArguments args, int defaultImageSize, int defaultWindow)
+    {
+        var (imageHeight, imageWidth) = args.IntPair("img_size", (defaultImageSize, defaultImageSize));
+        var (windowHeight, windowWidth) = args.IntPair("window_size", (defaultWindow, defaultWindow));
+        return new SwinArchitecture(imageHeight, imageWidth, args.Int("patch_size", 4), args.Int("in_chans", 3),
+            args.Int("embed_dim", 96), args.IntList("depths", [2, 2, 6, 2]), args.IntList("num_heads", [3, 6, 12, 24]),
+            windowHeight, windowWidth, args.Double("mlp_ratio", 4.0), args.Bool("qkv_bias", true), args.Double("drop_path_rate", 0.1));
+    }
 
     public (int Height, int Width) PatchGrid => (ImageHeight / PatchSize, ImageWidth / PatchSize);
 
@@ -338,7 +345,7 @@ public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         scale = Math.Pow(dim / heads, -0.5);
         relative_position_bias_table = new Parameter(
             empty((2 * layout.WindowHeight - 1) * (2 * layout.WindowWidth - 1), heads));
-        nn.init.trunc_normal_(relative_position_bias_table, std: 0.02);
+        TimmInit.TruncatedNormal(relative_position_bias_table, std: 0.02);
         qkv = new Linear(dim, 3 * dim, qkvBias);
         proj = new Linear(dim, dim);
         RegisterComponents();
@@ -391,57 +398,5 @@ public static class StochasticDepth
         using var kept = empty(shape, residual.dtype, residual.device).bernoulli_(keep);
         if (keep > 0) kept.div_(keep);
         return residual * kept;
-    }
-}
-
-/// <summary>
-/// Reads timm constructor kwargs for the Swin classes. Every key must be read, so that an option we do not port
-/// is an error instead of a silently different model.
-/// </summary>
-internal sealed class SwinArguments(string modelClass, JsonObject kwargs)
-{
-    private readonly HashSet<string> read = new(StringComparer.Ordinal);
-
-    public SwinArchitecture Architecture(int defaultImageSize, int defaultWindow)
-    {
-        var (imageHeight, imageWidth) = IntPair("img_size", defaultImageSize);
-        var (windowHeight, windowWidth) = IntPair("window_size", defaultWindow);
-        return new SwinArchitecture(imageHeight, imageWidth, Int("patch_size", 4), Int("in_chans", 3),
-            Int("embed_dim", 96), IntList("depths", [2, 2, 6, 2]), IntList("num_heads", [3, 6, 12, 24]),
-            windowHeight, windowWidth, Double("mlp_ratio", 4.0), Bool("qkv_bias", true), Double("drop_path_rate", 0.1));
-    }
-
-    public int Int(string name, int defaultValue) => Read(name) is { } node ? node.GetValue<int>() : defaultValue;
-
-    public int[] IntList(string name, int[] defaultValue) =>
-        Read(name) is JsonArray array ? array.Select(n => n!.GetValue<int>()).ToArray() : defaultValue;
-
-    public void EnsureAllRead()
-    {
-        var unknown = kwargs.Select(p => p.Key).Where(k => !read.Contains(k)).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException(
-                $"{modelClass} does not implement the timm argument(s) {string.Join(", ", unknown)}; supported: " +
-                $"{string.Join(", ", read.Order(StringComparer.Ordinal))}. Remove them or port that option first.");
-    }
-
-    private double Double(string name, double defaultValue) => Read(name) is { } node ? node.GetValue<double>() : defaultValue;
-
-    private bool Bool(string name, bool defaultValue) => Read(name) is { } node ? node.GetValue<bool>() : defaultValue;
-
-    // timm's to_2tuple: one int means (n, n), a pair is (height, width).
-    private (int Height, int Width) IntPair(string name, int defaultValue) => Read(name) switch
-    {
-        null => (defaultValue, defaultValue),
-        JsonArray { Count: 2 } pair => (pair[0]!.GetValue<int>(), pair[1]!.GetValue<int>()),
-        JsonValue single => (single.GetValue<int>(), single.GetValue<int>()),
-        var other => throw new ArgumentException(
-            $"{modelClass} argument '{name}' must be an int or an (height, width) pair, not {other.ToJsonString()}."),
-    };
-
-    private JsonNode? Read(string name)
-    {
-        read.Add(name);
-        return kwargs.TryGetPropertyValue(name, out var node) ? node : null;
     }
 }

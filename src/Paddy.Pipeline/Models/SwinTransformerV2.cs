@@ -86,8 +86,8 @@ public sealed class SwinTransformerV2 : TimmModel
     /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
     public static SwinTransformerV2 FromTimmArguments(JsonObject kwargs)
     {
-        var args = new SwinArguments(nameof(SwinTransformerV2), kwargs);
-        var architecture = args.Architecture(defaultImageSize: 224, defaultWindow: 7);
+        var args = new TimmArguments(nameof(SwinTransformerV2), kwargs);
+        var architecture = SwinArchitecture.FromTimmArguments(args, defaultImageSize: 224, defaultWindow: 7);
         var numClasses = args.Int("num_classes", 1000);
         var pretrainedWindows = args.IntList("pretrained_window_sizes", new int[architecture.Depths.Count]);
         args.EnsureAllRead();
@@ -112,8 +112,8 @@ public sealed class SwinTransformerV2 : TimmModel
         };
         // Each of these architectures has a single tag in timm, so it is also the default tag.
         return variants.Select(v => new ModelDefinition(v.Arch, v.Tag, IsDefaultTag: true,
-            new PretrainedConfig(3, v.Image, v.Image, FixedInputSize: true, "bicubic", 0.9, SwinArchitecture.ImagenetMean,
-                SwinArchitecture.ImagenetStd, v.Classes, $"timm/{v.Arch}.{v.Tag}"),
+            new PretrainedConfig(3, v.Image, v.Image, FixedInputSize: true, "bicubic", 0.9, PretrainedConfig.ImagenetMean,
+                PretrainedConfig.ImagenetStd, v.Classes, $"timm/{v.Arch}.{v.Tag}"),
             v.Aliases,
             options => (TimmModel)new SwinTransformerV2(
                 new SwinArchitecture(options.ImageHeight, options.ImageWidth, PatchSize: 4, InChannels: 3, v.EmbedDim,
@@ -297,8 +297,10 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     {
         using var scope = NewDisposeScope();
         var (scaleHeight, scaleWidth) = pretrainedWindow > 0 ? (pretrainedWindow, pretrainedWindow) : (windowHeight, windowWidth);
-        var rows = arange(-(windowHeight - 1), windowHeight, dtype: ScalarType.Float32) / (scaleHeight - 1);
-        var cols = arange(-(windowWidth - 1), windowWidth, dtype: ScalarType.Float32) / (scaleWidth - 1);
+        // A constant table: computed on the CPU whatever the default device (the meta device has no abs kernel),
+        // then moved with the model.
+        var rows = arange(-(windowHeight - 1), windowHeight, dtype: ScalarType.Float32, device: CPU) / (scaleHeight - 1);
+        var cols = arange(-(windowWidth - 1), windowWidth, dtype: ScalarType.Float32, device: CPU) / (scaleWidth - 1);
         var grid = stack(meshgrid([rows, cols], indexing: "ij"), dim: -1).unsqueeze(0) * 8;
         var table = sign(grid) * log2(grid.abs() + 1.0) / Math.Log2(8);
         return table.contiguous().MoveToOuterDisposeScope();

@@ -225,7 +225,7 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
             ("vit_base_patch16_224", 768, 12, 12),
             ("vit_large_patch16_224", 1024, 24, 16),
         };
-        double[] inception = [0.5, 0.5, 0.5], imagenetMean = [0.485, 0.456, 0.406], imagenetStd = [0.229, 0.224, 0.225];
+        double[] inception = PretrainedConfig.InceptionMean, imagenetMean = PretrainedConfig.ImagenetMean, imagenetStd = PretrainedConfig.ImagenetStd;
         // Tags in timm's default_cfgs order: the first tag of an architecture is its default.
         var tags = new (string Arch, string Tag, int Classes, double[] Mean, double[] Std)[]
         {

@@ -6,7 +6,7 @@ namespace Paddy.Pipeline.Tests.Artifacts;
 public sealed class FingerprintTests
 {
     private static readonly CombinationConfig Combination = new("convnext_atto", "none",
-        new ItemResize(ResizeMethod.Crop, new ImageSize(64, 48)), new ImageSize(32, 24), 1,
+        new ItemResize(new ImageSize(64, 48), ResizeMethod.Crop), new ImageSize(32, 24), 1,
         new TrainingSettings(3, 1, 0.01, 64, 4, Precision.Bf16, new TtaSettings(4, 0.25)));
 
     private static readonly PipelineConfig Pipeline = new("demo", "/p/pipeline.yaml", 42,
@@ -32,7 +32,7 @@ public sealed class FingerprintTests
         { "accum", Pipeline, Combination with { Training = Combination.Training with { Accum = 2 } }, "d1", "w1", "c1" },
         { "precision", Pipeline, Combination with { Training = Combination.Training with { Precision = Precision.Fp32 } }, "d1", "w1", "c1" },
         { "tta", Pipeline, Combination with { Training = Combination.Training with { Tta = new TtaSettings(2, 0.25) } }, "d1", "w1", "c1" },
-        { "resize", Pipeline, Combination with { Resize = new ItemResize(ResizeMethod.Squish, new ImageSize(64, 48)) }, "d1", "w1", "c1" },
+        { "resize", Pipeline, Combination with { Resize = new ItemResize(new ImageSize(64, 48), ResizeMethod.Squish) }, "d1", "w1", "c1" },
         { "size", Pipeline, Combination with { Size = new ImageSize(24, 32) }, "d1", "w1", "c1" },
         { "weights id", Pipeline, Combination with { Weights = "local.safetensors" }, "d1", "w1", "c1" },
         { "seed", Pipeline with { Seed = 43 }, Combination, "d1", "w1", "c1" },

@@ -40,7 +40,7 @@ public sealed class PipelineLoaderTests : IDisposable
         Assert.Equal(0.2, pipeline.Data.ValidPct);
         Assert.Equal("hf:timm/convnext_atto.default", model.Weights);
         Assert.Equal(new ImageSize(64, 48), model.Size);
-        Assert.Equal(new ItemResize(ResizeMethod.Crop, new ImageSize(64, 48)), model.Resize);
+        Assert.Equal(new ItemResize(new ImageSize(64, 48), ResizeMethod.Crop), model.Resize);
         Assert.Equal(new TrainingSettings(12, 1, 0.01, 64, 1, Precision.Fp16, new TtaSettings(4, 0.25)), model.Training);
         Assert.Equal("Train:convnext_atto:crop-64x48:64x48", model.TaskName);
     }
@@ -64,7 +64,7 @@ public sealed class PipelineLoaderTests : IDisposable
         Assert.Equal(7, pipeline.Seed);
         Assert.Equal(new TrainingSettings(5, 1, 0.002, 32, 2, Precision.Bf16, new TtaSettings(4, 0.25)), model.Training);
         Assert.Equal(16, model.Training.MicroBatchSize);
-        Assert.Equal(new ItemResize(ResizeMethod.Squish, new ImageSize(480, 480)), model.Resize);
+        Assert.Equal(new ItemResize(new ImageSize(480, 480), ResizeMethod.Squish), model.Resize);
         Assert.Equal(320, model.Size.Height);
         Assert.Equal(224, model.Size.Width);
         Assert.Equal(2, model.EnsembleWeight);

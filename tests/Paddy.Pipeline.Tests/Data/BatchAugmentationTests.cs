@@ -1,3 +1,4 @@
+using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Data;
 using static TorchSharp.torch;
 

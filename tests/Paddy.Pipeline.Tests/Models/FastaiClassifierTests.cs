@@ -82,6 +82,18 @@ public sealed class FastaiClassifierTests
     }
 
     [Fact]
+    public void SwinV2_query_and_value_biases_get_weight_decay_as_fastai_gives_them()
+    {
+        var kwargs = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(
+            """{"img_size": 32, "window_size": 4, "embed_dim": 8, "depths": [1], "num_heads": [2], "num_classes": 0}""")!;
+        using var model = new FastaiClassifier(SwinTransformerV2.FromTimmArguments(kwargs), Classes);
+        var all = model.ParameterGroups().SelectMany(g => g.Parameters).ToList();
+        Assert.Contains(all, p => p.Name == "body.layers.0.blocks.0.attn.q_bias" && !p.ExemptFromWeightDecay);
+        Assert.Contains(all, p => p.Name == "body.layers.0.blocks.0.attn.v_bias" && !p.ExemptFromWeightDecay);
+        Assert.Contains(all, p => p.Name == "body.layers.0.blocks.0.attn.cpb_mlp.0.bias" && p.IsBias);
+    }
+
+    [Fact]
     public void Parameter_groups_are_body_then_head_with_norm_and_bias_flags()
     {
         using var model = new FastaiClassifier(TinyConvNeXt(), Classes);

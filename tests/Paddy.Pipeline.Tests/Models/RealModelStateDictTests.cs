@@ -21,7 +21,8 @@ public sealed class RealModelStateDictTests
         ["convnext_large"] = "convnext_large.fb_in22k",
         ["convnext_small"] = "convnext_small.fb_in22k",
         ["vit_large_patch16_224"] = "vit_large_patch16_224.augreg_in21k",
-        // Swin families: swin_large_patch4_window7_224 and swinv2_large_window12_192 are added here with their files.
+        ["swin_large_patch4_window7_224"] = "swin_large_patch4_window7_224.ms_in22k",
+        ["swinv2_large_window12_192"] = "swinv2_large_window12_192.ms_in22k",
     };
 
     public static TheoryData<string> StateDictFiles() => new(

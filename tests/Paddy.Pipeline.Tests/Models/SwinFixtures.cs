@@ -6,46 +6,14 @@ using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Tests.Models;
 
-/// <summary>
-/// The timm golden fixtures (shared/fixtures/timm): where they are, their config.json, a by-name weight copy
-/// with shape checks, and the allclose rule they were generated for.
-/// </summary>
+/// <summary>What the Swin tests read from the timm fixtures (see <see cref="TimmFixtures"/>): the real models' facts,
+/// the block layout tables, and the allclose rule the fixtures were generated for.</summary>
 internal static class SwinFixtures
 {
     public const double Tolerance = 1e-4;
 
-    private static readonly Lazy<string> root = new(FindRoot);
-
-    /// <summary>TIMM_FIXTURES, else the first shared/fixtures/timm above the test assembly.</summary>
-    public static string Root => root.Value;
-
-    public static string PathOf(string fixture, string file) => Path.Combine(Root, fixture, file);
-
-    public static JsonObject Config(string fixture) =>
-        JsonNode.Parse(File.ReadAllText(PathOf(fixture, "config.json")))!.AsObject();
-
     public static JsonObject RealModels() =>
-        JsonNode.Parse(File.ReadAllText(Path.Combine(Root, "real_models", "real_models.json")))!.AsObject();
-
-    /// <summary>Copies every tensor of the file into the parameter of the same name; the names must match the
-    /// model's state dict exactly (minus <paramref name="skipped"/>) and every shape must agree.</summary>
-    public static void LoadWeights(nn.Module model, string path, IReadOnlySet<string>? skipped = null)
-    {
-        using var file = SafeTensors.Load(path);
-        var target = model.state_dict();
-        var source = file.Tensors.Where(t => skipped is null || !skipped.Contains(t.Key)).ToDictionary(t => t.Key, t => t.Value);
-        var missing = target.Keys.Except(source.Keys).ToList();
-        var unexpected = source.Keys.Except(target.Keys).ToList();
-        Assert.True(missing.Count == 0 && unexpected.Count == 0,
-            $"{path}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}]");
-        using var noGrad = no_grad();
-        foreach (var (name, value) in source)
-        {
-            Assert.True(target[name].shape.SequenceEqual(value.shape),
-                $"{path}: {name} is [{string.Join(", ", value.shape)}] in the file, [{string.Join(", ", target[name].shape)}] in the model");
-            target[name].copy_(value);
-        }
-    }
+        JsonNode.Parse(File.ReadAllText(Path.Combine(TimmFixtures.Root, "real_models", "real_models.json")))!.AsObject();
 
     /// <summary>torch.allclose's rule |a - e| &lt;= atol + rtol |e|: returns the largest absolute error and the
     /// worst fraction of the allowance (&lt;= 1 passes).</summary>
@@ -83,19 +51,4 @@ internal static class SwinFixtures
         .Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
 
     public static long[] Shape(JsonNode? node) => node!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
-
-    private static string FindRoot()
-    {
-        if (Environment.GetEnvironmentVariable("TIMM_FIXTURES") is { Length: > 0 } configured)
-            return Directory.Exists(configured)
-                ? configured
-                : throw new DirectoryNotFoundException($"TIMM_FIXTURES is set to '{configured}', which does not exist.");
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "fixtures", "timm");
-            if (Directory.Exists(candidate)) return candidate;
-        }
-        throw new DirectoryNotFoundException(
-            $"No shared/fixtures/timm above {AppContext.BaseDirectory}. Set TIMM_FIXTURES to the fixture folder.");
-    }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Paddy.Pipeline.Device;
 using Paddy.Pipeline.IO;
 using Paddy.Pipeline.Models;
+using Paddy.Pipeline.Models.Weights;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -16,8 +17,8 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void Fixture_outputs_match_timm_within_1e4()
     {
         using var model = FixtureModel();
-        using var input = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "input.safetensors"));
-        using var expected = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "expected.safetensors"));
+        using var input = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "input.safetensors"));
+        using var expected = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "expected.safetensors"));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var x = input["input"];
@@ -43,7 +44,7 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void State_dict_names_shapes_and_order_equal_timm()
     {
         using var model = FixtureModel(loadWeights: false);
-        var expected = SwinFixtures.Config(Fixture)["state_dict"]!.AsArray()
+        var expected = TimmFixtures.Config(Fixture)["state_dict"]!.AsArray()
             .Select(e => (e!["name"]!.GetValue<string>(), SwinFixtures.Shape(e["shape"]))).ToList();
         var actual = model.state_dict().Select(p => (p.Key, p.Value.shape)).ToList();
         Assert.Equal(expected.Select(e => e.Item1), actual.Select(a => a.Key));
@@ -54,8 +55,8 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void Computed_buffers_equal_timm_and_stay_out_of_the_state_dict()
     {
         using var model = FixtureModel(loadWeights: false);
-        using var stored = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "buffers.safetensors"));
-        var listed = SwinFixtures.Config(Fixture)["non_persistent_buffers"]!.AsArray()
+        using var stored = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "buffers.safetensors"));
+        var listed = TimmFixtures.Config(Fixture)["non_persistent_buffers"]!.AsArray()
             .ToDictionary(b => b!["name"]!.GetValue<string>(), b => b!["stored_as"]!.GetValue<string>());
         var ours = model.NonPersistentBuffers().ToDictionary(b => b.Name, b => b.Buffer);
 
@@ -73,14 +74,14 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void Window_and_shift_per_block_equal_timm()
     {
         using var model = FixtureModel(loadWeights: false);
-        SwinFixtures.AssertLayouts(SwinFixtures.Config(Fixture)["module_details"]!["swin_blocks"]!.AsArray(), model.BlockLayouts);
+        SwinFixtures.AssertLayouts(TimmFixtures.Config(Fixture)["module_details"]!["swin_blocks"]!.AsArray(), model.BlockLayouts);
     }
 
     [Fact]
     public void Hub_checkpoint_extra_buffer_keys_are_ours_and_skipping_them_gives_the_same_logits()
     {
         using var model = FixtureModel();
-        using var hub = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "weights_hubstyle.safetensors"));
+        using var hub = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "weights_hubstyle.safetensors"));
         var buffers = model.NonPersistentBuffers().ToDictionary(b => b.Name, b => b.Buffer);
         var extra = hub.Tensors.Select(t => t.Key).Except(model.state_dict().Keys).ToHashSet();
         Assert.NotEmpty(extra);
@@ -88,8 +89,8 @@ public class SwinTransformerTests(ITestOutputHelper output)
         foreach (var key in extra) Assert.True(SwinFixtures.Identical(hub[key], buffers[key]), key);
 
         using var fromHub = FixtureModel(loadWeights: false);
-        SwinFixtures.LoadWeights(fromHub, SwinFixtures.PathOf(Fixture, "weights_hubstyle.safetensors"), extra);
-        using var input = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "input.safetensors"));
+        WeightLoader.Load(fromHub, TimmFixtures.PathOf(Fixture, "weights_hubstyle.safetensors"));
+        using var input = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "input.safetensors"));
         using var noGrad = no_grad();
         Assert.True(SwinFixtures.Identical(model.forward(input["input"]), fromHub.forward(input["input"])));
     }
@@ -102,7 +103,7 @@ public class SwinTransformerTests(ITestOutputHelper output)
         Assert.Equal(real["pretrained_cfgs"]![definition.Name]!["num_classes"]!.GetValue<int>(), definition.Pretrained.NumClasses);
         using var model = (SwinTransformer)definition.Create(new ModelOptions(definition.Pretrained.NumClasses, 224, 224));
 
-        var expected = File.ReadAllLines(Path.Combine(SwinFixtures.Root, "real_models", "swin_large_patch4_window7_224.state_dict.txt"));
+        var expected = File.ReadAllLines(Path.Combine(TimmFixtures.Root, "real_models", "swin_large_patch4_window7_224.state_dict.txt"));
         var actual = model.state_dict().Select(p => SwinFixtures.StateDictLine(p.Key, p.Value)).ToList();
         Assert.Equal(SwinFixtures.ExpectedLines(expected), actual);
         Assert.Equal(real["num_features"]!.GetValue<long>(), model.NumFeatures);
@@ -203,7 +204,7 @@ public class SwinTransformerTests(ITestOutputHelper output)
     public void Bfloat16_autocast_forward_is_close_to_float32()
     {
         using var model = FixtureModel();
-        using var input = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "input.safetensors"));
+        using var input = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "input.safetensors"));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var reference = model.forward(input["input"]);
@@ -238,7 +239,7 @@ public class SwinTransformerTests(ITestOutputHelper output)
     [Fact]
     public void Unported_timm_arguments_are_refused()
     {
-        var kwargs = (JsonObject)SwinFixtures.Config(Fixture)["constructor_kwargs"]!.DeepClone();
+        var kwargs = (JsonObject)TimmFixtures.Config(Fixture)["constructor_kwargs"]!.DeepClone();
         kwargs["always_partition"] = true;
         var error = Assert.Throws<ArgumentException>(() => SwinTransformer.FromTimmArguments(kwargs));
         Assert.Contains("always_partition", error.Message);
@@ -246,8 +247,8 @@ public class SwinTransformerTests(ITestOutputHelper output)
 
     private SwinTransformer FixtureModel(bool loadWeights = true)
     {
-        var model = SwinTransformer.FromTimmArguments(SwinFixtures.Config(Fixture)["constructor_kwargs"]!.AsObject());
-        if (loadWeights) SwinFixtures.LoadWeights(model, SwinFixtures.PathOf(Fixture, "weights.safetensors"));
+        var model = SwinTransformer.FromTimmArguments(TimmFixtures.Config(Fixture)["constructor_kwargs"]!.AsObject());
+        if (loadWeights) WeightLoader.Load(model, TimmFixtures.PathOf(Fixture, "weights.safetensors"));
         model.eval();
         return model;
     }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Paddy.Pipeline.Device;
 using Paddy.Pipeline.IO;
 using Paddy.Pipeline.Models;
+using Paddy.Pipeline.Models.Weights;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
@@ -16,8 +17,8 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     public void Fixture_outputs_match_timm_within_1e4()
     {
         using var model = FixtureModel();
-        using var input = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "input.safetensors"));
-        using var expected = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "expected.safetensors"));
+        using var input = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "input.safetensors"));
+        using var expected = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "expected.safetensors"));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var x = input["input"];
@@ -43,7 +44,7 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     public void State_dict_names_shapes_and_order_equal_timm()
     {
         using var model = FixtureModel(loadWeights: false);
-        var expected = SwinFixtures.Config(Fixture)["state_dict"]!.AsArray()
+        var expected = TimmFixtures.Config(Fixture)["state_dict"]!.AsArray()
             .Select(e => (e!["name"]!.GetValue<string>(), SwinFixtures.Shape(e["shape"]))).ToList();
         var actual = model.state_dict().Select(p => (p.Key, p.Value.shape)).ToList();
         Assert.Equal(expected.Select(e => e.Item1), actual.Select(a => a.Key));
@@ -54,8 +55,8 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     public void Computed_buffers_equal_timm_and_stay_out_of_the_state_dict()
     {
         using var model = FixtureModel(loadWeights: false);
-        using var stored = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "buffers.safetensors"));
-        var config = SwinFixtures.Config(Fixture);
+        using var stored = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "buffers.safetensors"));
+        var config = TimmFixtures.Config(Fixture);
         var listed = config["non_persistent_buffers"]!.AsArray()
             .ToDictionary(b => b!["name"]!.GetValue<string>(), b => b!["stored_as"]!.GetValue<string>());
         var ours = model.NonPersistentBuffers().ToDictionary(b => b.Name, b => b.Buffer);
@@ -76,7 +77,7 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     public void Window_and_shift_per_block_equal_timm()
     {
         using var model = FixtureModel(loadWeights: false);
-        SwinFixtures.AssertLayouts(SwinFixtures.Config(Fixture)["module_details"]!["swin_blocks"]!.AsArray(), model.BlockLayouts);
+        SwinFixtures.AssertLayouts(TimmFixtures.Config(Fixture)["module_details"]!["swin_blocks"]!.AsArray(), model.BlockLayouts);
     }
 
     [Fact]
@@ -87,7 +88,7 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
         var real = SwinFixtures.RealModels()["models"]![definition.Name]!;
         using var model = (SwinTransformerV2)definition.Create(new ModelOptions(definition.Pretrained.NumClasses, 192, 192));
 
-        var expected = File.ReadAllLines(Path.Combine(SwinFixtures.Root, "real_models", "swinv2_large_window12_192.state_dict.txt"));
+        var expected = File.ReadAllLines(Path.Combine(TimmFixtures.Root, "real_models", "swinv2_large_window12_192.state_dict.txt"));
         Assert.Equal(SwinFixtures.ExpectedLines(expected), model.state_dict().Select(p => SwinFixtures.StateDictLine(p.Key, p.Value)));
         Assert.Equal(real["num_features"]!.GetValue<long>(), model.NumFeatures);
         SwinFixtures.AssertLayouts(real["swin_blocks"]!.AsArray(), model.BlockLayouts);
@@ -166,7 +167,7 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     public void Bfloat16_autocast_forward_is_close_to_float32()
     {
         using var model = FixtureModel();
-        using var input = SafeTensors.Load(SwinFixtures.PathOf(Fixture, "input.safetensors"));
+        using var input = SafeTensors.Load(TimmFixtures.PathOf(Fixture, "input.safetensors"));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var reference = model.forward(input["input"]);
@@ -193,7 +194,7 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
     [Fact]
     public void Pretrained_window_sizes_are_read_from_timm_arguments_one_per_stage()
     {
-        var kwargs = (JsonObject)SwinFixtures.Config(Fixture)["constructor_kwargs"]!.DeepClone();
+        var kwargs = (JsonObject)TimmFixtures.Config(Fixture)["constructor_kwargs"]!.DeepClone();
         kwargs["pretrained_window_sizes"] = new JsonArray(6, 6);
         using var model = SwinTransformerV2.FromTimmArguments(kwargs);
         var table = model.NonPersistentBuffers().Single(b => b.Name == "layers.0.blocks.0.attn.relative_coords_table").Buffer;
@@ -206,8 +207,8 @@ public class SwinTransformerV2Tests(ITestOutputHelper output)
 
     private SwinTransformerV2 FixtureModel(bool loadWeights = true)
     {
-        var model = SwinTransformerV2.FromTimmArguments(SwinFixtures.Config(Fixture)["constructor_kwargs"]!.AsObject());
-        if (loadWeights) SwinFixtures.LoadWeights(model, SwinFixtures.PathOf(Fixture, "weights.safetensors"));
+        var model = SwinTransformerV2.FromTimmArguments(TimmFixtures.Config(Fixture)["constructor_kwargs"]!.AsObject());
+        if (loadWeights) WeightLoader.Load(model, TimmFixtures.PathOf(Fixture, "weights.safetensors"));
         model.eval();
         return model;
     }

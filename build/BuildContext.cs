@@ -48,6 +48,9 @@ public sealed class BuildContext : CakeContextAdapter
     public PipelineConfig Pipeline { get; }
     public ArtifactStore Store { get; }
 
+    /// <summary>Train tasks that failed in this run, with why; the others go on, and Ensemble refuses to run.</summary>
+    public Dictionary<string, string> FailedTasks { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The Ensemble task's result, for Submit to report.</summary>
     public EnsembleResult? Ensemble { get; set; }
 

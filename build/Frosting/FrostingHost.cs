@@ -82,7 +82,13 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
             _ => new BuildScriptHost<TContext>(engine, new DefaultExecutionStrategy(log, new CakeReportPrinter(console, context)),
                 context, new CakeReportPrinter(console, context), context.Configuration, log),
         };
-        foreach (var task in tasks) Register(host, task, isTarget: task == target);
+        var builders = tasks.ToDictionary(t => t.Name, t => Register(host, t, isTarget: t == target), StringComparer.OrdinalIgnoreCase);
+        foreach (var task in tasks)
+        {
+            foreach (var dependency in task.DependsOn) builders[task.Name].IsDependentOn(dependency);
+            // Recorded on the dependee itself (not with Cake's IsDependeeOf) so that --tree shows the edge too.
+            foreach (var dependee in task.DependeeOf) builders[dependee].IsDependentOn(task.Name);
+        }
         if (options.Exclusive) host.Settings.UseExclusiveTarget();
 
         try
@@ -97,11 +103,10 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
         }
     }
 
-    private static void Register(ScriptHost host, RegisteredTask task, bool isTarget)
+    private static CakeTaskBuilder Register(ScriptHost host, RegisteredTask task, bool isTarget)
     {
-        var builder = host.Task(task.Name).Description(task.Description);
-        foreach (var dependency in task.DependsOn) builder.IsDependentOn(dependency);
-        foreach (var dependee in task.DependeeOf) builder.IsDependeeOf(dependee);
+        var builder = host.Task(task.Name).Description(task.Description)
+            .OnError((exception, context) => task.Task.OnError(exception, context));
         if (isTarget)
         {
             // Cake refuses to run a target whose criteria are false ("Could not reach target"), so the target
@@ -117,6 +122,7 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
             builder.WithCriteria(context => task.Task.ShouldRun(context), task.Task.SkipReason)
                 .Does(context => task.Task.RunAsync(context));
         }
+        return builder;
     }
 
     private static CakeContext CreateCakeContext(ICakeEnvironment environment, ICakeLog log, HostOptions options)

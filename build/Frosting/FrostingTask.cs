@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Cake.Core;
 
 namespace Paddy.Build.Frosting;
@@ -11,6 +12,9 @@ public interface IFrostingTask
 
     /// <summary>Why the task is skipped when <see cref="ShouldRun"/> says no (shown in the report).</summary>
     string SkipReason { get; }
+
+    /// <summary>Frosting's OnError: handle a failure of this task and let the build go on, or rethrow to stop it.</summary>
+    void OnError(Exception exception, ICakeContext context);
 }
 
 /// <summary>A synchronous task, as Cake.Frosting's FrostingTask&lt;TContext&gt;.</summary>
@@ -21,6 +25,10 @@ public abstract class FrostingTask<TContext> : IFrostingTask where TContext : IC
     public virtual bool ShouldRun(TContext context) => true;
 
     public virtual string SkipReason => "criteria not met";
+
+    public virtual void OnError(Exception exception, TContext context) => ExceptionDispatchInfo.Throw(exception);
+
+    void IFrostingTask.OnError(Exception exception, ICakeContext context) => OnError(exception, (TContext)context);
 
     Task IFrostingTask.RunAsync(ICakeContext context)
     {
@@ -39,6 +47,10 @@ public abstract class AsyncFrostingTask<TContext> : IFrostingTask where TContext
     public virtual bool ShouldRun(TContext context) => true;
 
     public virtual string SkipReason => "criteria not met";
+
+    public virtual void OnError(Exception exception, TContext context) => ExceptionDispatchInfo.Throw(exception);
+
+    void IFrostingTask.OnError(Exception exception, ICakeContext context) => OnError(exception, (TContext)context);
 
     Task IFrostingTask.RunAsync(ICakeContext context) => RunAsync((TContext)context);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cake.Core;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
 using Paddy.Pipeline.Jobs;
@@ -11,12 +12,17 @@ namespace Paddy.Build.Tasks;
 [IsDependentOn(typeof(TrainAllTask))]
 public sealed class EnsembleTask : FrostingTask<BuildContext>
 {
-    public override void Run(BuildContext context)
+    public override void Run(BuildContext context) => context.Ensemble = Ensemble(context);
+
+    /// <summary>Ensembles the finished artifacts and prints the validation table (also for Submit run --exclusive).</summary>
+    public static EnsembleResult Ensemble(BuildContext context)
     {
+        if (context.FailedTasks.Count > 0)
+            throw new CakeException($"{context.FailedTasks.Count} Train task(s) failed, so there is nothing complete to ensemble; finished models are kept:{Environment.NewLine}"
+                + string.Join(Environment.NewLine, context.FailedTasks.Select(f => $"  {f.Key}: {f.Value}")));
         var members = context.Pipeline.Models.Select(m => (context.Planner.Plan(m), m.EnsembleWeight)).ToList();
         var result = EnsembleJob.Run(context.Store, members);
-        context.Ensemble = result;
-        if (context.Log.Verbosity < Verbosity.Normal) return;
+        if (context.Log.Verbosity < Verbosity.Normal) return result;
 
         var table = new Table().Title("Validation error (each model on its own split; ensemble on the images all models held out)");
         table.AddColumns("model", "weight", "valid error", "valid images", $"on the {result.CommonValidCount} common");
@@ -25,6 +31,7 @@ public sealed class EnsembleTask : FrostingTask<BuildContext>
                 m.ErrorOnCommonItems is { } e ? Percent(e) : "-");
         table.AddRow("[bold]ensemble[/]", "", "", "", result.EnsembleErrorOnCommonItems is { } ee ? $"[bold]{Percent(ee)}[/]" : "no common images");
         AnsiConsole.Write(table);
+        return result;
     }
 
     private static string Percent(double value) => value.ToString("P2", CultureInfo.InvariantCulture);

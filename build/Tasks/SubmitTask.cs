@@ -10,7 +10,7 @@ public sealed class SubmitTask : FrostingTask<BuildContext>
 {
     public override void Run(BuildContext context)
     {
-        var result = context.Ensemble ?? throw new InvalidOperationException("Submit runs after Ensemble; run it without --exclusive.");
+        var result = context.Ensemble ?? EnsembleTask.Ensemble(context);
         context.Log.Information($"Submission: {result.SubmissionPath} ({result.SubmissionRows} rows, sample_submission order).");
     }
 }

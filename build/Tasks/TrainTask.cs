@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Cake.Core;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
@@ -45,6 +46,17 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         }
         context.Log.Information($"{combination.TaskName}: {plan.Reason}; training.");
         return true;
+    }
+
+    /// <summary>
+    /// A failed model (a crash or out-of-memory in its worker) does not stop the others from training; Ensemble then
+    /// refuses to run and names it. Ctrl-C stops the whole build.
+    /// </summary>
+    public override void OnError(Exception exception, BuildContext context)
+    {
+        if (exception is OperationCanceledException) ExceptionDispatchInfo.Throw(exception);
+        context.FailedTasks[combination.TaskName] = exception.Message;
+        context.Log.Error($"{combination.TaskName} failed; the other tasks go on. {exception.Message}");
     }
 
     public override async Task RunAsync(BuildContext context)

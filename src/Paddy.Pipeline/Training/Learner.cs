@@ -113,6 +113,8 @@ public sealed class Learner : IDisposable
         var plan = string.Create(CultureInfo.InvariantCulture,
             $"fine_tune(epochs={epochs}, base_lr={baseLr:R}, freeze_epochs={freezeEpochs}, lr_mult={lrMult:R}, pct_start={pctStart:R}, div={div:R}, wd={options.WeightDecay:R}) n_acc={options.AccumulationSamples} precision={options.MixedPrecision?.ToString() ?? "Float32"} seed={options.Seed} train={TrainLoader.ItemCount}x{TrainLoader.BatchSize}/{TrainLoader.BatchesPerEpoch} valid={ValidLoader.ItemCount}");
         using var resume = checkpoints.LoadIfPresent(plan);
+        if (resume is not null)
+            options.Output.WriteLine($"Resuming from {checkpoints.FilePath}: {resume.EpochsDone} {TrainingHistory.PhaseName(resume.Phase)} epoch(s) already done.");
         var checkpointing = new CheckpointCallback(checkpoints, plan, resume);
         if (resume is not { Phase: TrainingPhase.Unfrozen })
         {

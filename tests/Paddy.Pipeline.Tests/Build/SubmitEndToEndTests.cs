@@ -1,0 +1,87 @@
+using Paddy.Pipeline.Artifacts;
+
+namespace Paddy.Pipeline.Tests.Build;
+
+/// <summary>One real Submit on the sample data, shared by the tests that read or rerun it.</summary>
+public sealed class TrainedPipeline : IDisposable
+{
+    public TrainedPipeline()
+    {
+        File.WriteAllText(PipelinePath, BuildProgram.TinyPipeline("e2e"));
+        (ExitCode, Output) = BuildProgram.Run(Directory.Path, "--target=Submit", $"--pipeline={PipelinePath}");
+    }
+
+    public TestDirectory Directory { get; } = new();
+    public string PipelinePath => Path.Combine(Directory.Path, "pipeline.yaml");
+    public string Artifacts => Path.Combine(Directory.Path, "artifacts", "e2e");
+    public int ExitCode { get; }
+    public string Output { get; }
+
+    public void Dispose() => Directory.Dispose();
+}
+
+[Collection(nameof(EndToEndCollection))]
+public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture<TrainedPipeline>
+{
+    [Fact]
+    public void Submit_trains_every_model_and_writes_one_row_per_sample_submission_row_in_its_order()
+    {
+        Assert.True(trained.ExitCode == 0, trained.Output);
+        var expectedIds = File.ReadLines(Path.Combine(BuildProgram.SampleData, "sample_submission.csv")).Skip(1)
+            .Select(line => line.Split(',')[0]).ToList();
+        var rows = File.ReadLines(Path.Combine(trained.Artifacts, "submission.csv")).ToList();
+        Assert.Equal("image_id,label", rows[0]);
+        Assert.Equal(expectedIds, rows.Skip(1).Select(r => r.Split(',')[0]));
+        var vocab = System.IO.Directory.GetDirectories(Path.Combine(BuildProgram.SampleData, "train_images")).Select(Path.GetFileName).ToHashSet();
+        Assert.All(rows.Skip(1), r => Assert.Contains(r.Split(',')[1], vocab));
+        Assert.Contains($"{BuildProgram.ConvNeXtTask}: valid error", trained.Output);
+        Assert.Contains($"{BuildProgram.VitTask}: valid error", trained.Output);
+        Assert.Contains("ensemble", trained.Output);
+    }
+
+    [Fact]
+    public void Each_artifact_holds_its_probabilities_predictions_history_and_a_verifying_manifest()
+    {
+        var store = new ArtifactStore(trained.Artifacts);
+        foreach (var slug in new[] { "convnext_atto_squish-32x32_32x32", "vit_tiny_patch16_224_squish-32x32_32x32" })
+        {
+            var manifest = ArtifactManifest.Read(Path.Combine(store.PathOf(slug), ArtifactManifest.FileName));
+            Assert.Equal("up to date", store.Check(slug, manifest.Fingerprint).Reason);
+            Assert.Equal([ArtifactFiles.History, ArtifactFiles.TestProbabilities, ArtifactFiles.Log, ArtifactFiles.ValidPredictions],
+                manifest.Files.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal(300, manifest.TestIds.Count);
+            Assert.Equal(200, manifest.ValidCount);
+            Assert.NotNull(manifest.PeakMemoryBytes);
+            Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(store.WorkPathOf(slug)));
+        }
+    }
+
+    [Fact]
+    public void A_second_Submit_trains_nothing()
+    {
+        var before = System.IO.Directory.GetFiles(trained.Artifacts, ArtifactManifest.FileName, SearchOption.AllDirectories)
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var (exitCode, output) = BuildProgram.Run(trained.Directory.Path, "--target=Submit", $"--pipeline={trained.PipelinePath}");
+        Assert.True(exitCode == 0, output);
+        Assert.DoesNotContain("training.", output);
+        Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(BuildProgram.ConvNeXtTask)}\s+\S+\s+Skipped", output);
+        Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(BuildProgram.VitTask)}\s+\S+\s+Skipped", output);
+        Assert.All(before, f => Assert.Equal(f.Value, File.GetLastWriteTimeUtc(f.Key)));
+    }
+
+    [Fact]
+    public void Tree_shows_the_graph_and_an_unknown_target_lists_the_targets()
+    {
+        var (treeExit, tree) = BuildProgram.Run(trained.Directory.Path, "--target=Submit", "--tree", $"--pipeline={trained.PipelinePath}");
+        Assert.True(treeExit == 0, tree);
+        Assert.True(tree.IndexOf("Submit", StringComparison.Ordinal) < tree.IndexOf("Ensemble", StringComparison.Ordinal), tree);
+        Assert.Contains(BuildProgram.ConvNeXtTask, tree);
+        Assert.Contains(BuildProgram.VitTask, tree);
+
+        var (exitCode, output) = BuildProgram.Run(trained.Directory.Path, "--target=Sbumit", $"--pipeline={trained.PipelinePath}");
+        Assert.Equal(1, exitCode);
+        Assert.Contains("There is no task named 'Sbumit'. Targets: ", output);
+        Assert.Contains("Submit", output);
+        Assert.Contains(BuildProgram.VitTask, output);
+    }
+}

@@ -1,5 +1,7 @@
 using Cake.Common;
 using Cake.Core;
+using Cake.Core.Diagnostics;
+using Paddy.Build.Worker;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
@@ -14,6 +16,7 @@ namespace Paddy.Build;
 public sealed class BuildContext : CakeContextAdapter
 {
     private readonly Lazy<TaskPlanner> planner;
+    private readonly Dictionary<string, int> resolvedAccum = new(StringComparer.Ordinal);
 
     public BuildContext(ICakeContext context) : base(context)
     {
@@ -53,6 +56,23 @@ public sealed class BuildContext : CakeContextAdapter
 
     /// <summary>The Ensemble task's result, for Submit to report.</summary>
     public EnsembleResult? Ensemble { get; set; }
+
+    /// <summary>The combination with accum: auto replaced by the memory probe's answer (probing first when needed).</summary>
+    public CombinationConfig Resolved(CombinationConfig combination)
+    {
+        if (!combination.Training.IsAutoAccum) return combination;
+        if (!resolvedAccum.TryGetValue(combination.Key, out var accum))
+        {
+            var rows = MemoryProber.Probe(this, combination);
+            accum = AccumSearch.Chosen(rows, Pipeline.MemoryBudgetMiB * 1024 * 1024);
+            this.Log.Information($"{combination.TaskName}: accum auto -> {accum} (micro-batches of {combination.Training.BatchSize / accum}) fits {Pipeline.MemoryBudgetMiB} MiB.");
+            resolvedAccum[combination.Key] = accum;
+        }
+        return combination with { Training = combination.Training with { Accum = accum } };
+    }
+
+    /// <summary>The task's fingerprint and up-to-date state, for its resolved combination.</summary>
+    public PlannedTask PlanOf(CombinationConfig combination) => Planner.Plan(Resolved(combination));
 
     /// <summary>Fingerprints and up-to-date checks, computed once per run (data files hashed once for all tasks).</summary>
     public TaskPlanner Planner => planner.Value;

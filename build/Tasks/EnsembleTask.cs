@@ -20,7 +20,7 @@ public sealed class EnsembleTask : FrostingTask<BuildContext>
         if (context.FailedTasks.Count > 0)
             throw new CakeException($"{context.FailedTasks.Count} Train task(s) failed, so there is nothing complete to ensemble; finished models are kept:{Environment.NewLine}"
                 + string.Join(Environment.NewLine, context.FailedTasks.Select(f => $"  {f.Key}: {f.Value}")));
-        var members = context.Pipeline.Models.Select(m => (context.Planner.Plan(m), m.EnsembleWeight)).ToList();
+        var members = context.Pipeline.Models.Select(m => (context.PlanOf(m), m.EnsembleWeight)).ToList();
         var result = EnsembleJob.Run(context.Store, members);
         if (context.Log.Verbosity < Verbosity.Normal) return result;
 

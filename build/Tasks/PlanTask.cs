@@ -18,7 +18,7 @@ public sealed class PlanTask : FrostingTask<BuildContext>
         var legs = new JsonArray();
         foreach (var combination in context.Pipeline.Models)
         {
-            var plan = context.Planner.Plan(combination);
+            var plan = context.PlanOf(combination);
             var done = plan.IsUpToDate || context.SharedCache?.Find(plan.Fingerprint).Manifest is not null;
             legs.Add(new JsonObject
             {

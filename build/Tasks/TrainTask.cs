@@ -26,7 +26,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     public override bool ShouldRun(BuildContext context)
     {
-        var plan = context.Planner.Plan(combination);
+        var plan = context.PlanOf(combination);
         if (context.Force) return true;
         if (plan.IsUpToDate)
         {
@@ -36,7 +36,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         if (context.SharedCache is { } cache)
         {
             var (restored, why) = cache.TryRestore(plan.Fingerprint, context.Store, combination.Slug);
-            context.Planner.Invalidate(combination);
+            context.Planner.Invalidate(context.Resolved(combination));
             if (restored is not null)
             {
                 skipReason = $"restored from {cache.Root} (fingerprint {plan.Fingerprint[..12]})";
@@ -61,12 +61,12 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     public override async Task RunAsync(BuildContext context)
     {
-        var plan = context.Planner.Plan(combination);
+        var plan = context.PlanOf(combination);
         if (!context.AllowTraining)
             throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
-        await TrainWorkerProcess.RunAsync(context, plan);
-        context.Planner.Invalidate(combination);
-        var done = context.Planner.Plan(combination);
+        await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan));
+        context.Planner.Invalidate(context.Resolved(combination));
+        var done = context.PlanOf(combination);
         if (!done.IsUpToDate)
             throw new CakeException($"{combination.TaskName} finished but its artifact does not verify: {done.Reason}.");
         context.SharedCache?.Save(done.Fingerprint, context.Store.PathOf(combination.Slug));

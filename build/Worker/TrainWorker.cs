@@ -1,3 +1,4 @@
+using System.Globalization;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
@@ -15,13 +16,27 @@ public static class TrainWorker
     public const string Command = "worker";
     public const int CancelledExitCode = 130;
 
-    public static IEnumerable<string> Arguments(BuildContext context, PlannedTask plan) =>
+    /// <summary>Train the planned task (its accum resolved) and write its artifact.</summary>
+    public static IEnumerable<string> TrainArguments(BuildContext context, PlannedTask plan) =>
     [
         Command,
         $"--pipeline={context.PipelinePath}",
         $"--artifacts={context.ArtifactsRoot}",
         $"--task={plan.Combination.TaskName}",
+        $"--accum={plan.Combination.Training.Accum}",
         $"--fingerprint={plan.Fingerprint}",
+        $"--device={context.Device}",
+    ];
+
+    /// <summary>Measure the peak memory of a short run of the task at one accum (see TrainJob.Probe).</summary>
+    public static IEnumerable<string> ProbeArguments(BuildContext context, CombinationConfig combination, int accum) =>
+    [
+        Command,
+        $"--pipeline={context.PipelinePath}",
+        $"--artifacts={context.ArtifactsRoot}",
+        $"--task={combination.TaskName}",
+        $"--accum={accum}",
+        "--probe",
         $"--device={context.Device}",
     ];
 
@@ -43,15 +58,21 @@ public static class TrainWorker
         {
             var pipeline = PipelineLoader.Load(Option("pipeline"), ModelCatalog.Names);
             var taskName = Option("task");
-            var combination = pipeline.Models.FirstOrDefault(m => m.TaskName == taskName)
+            var configured = pipeline.Models.FirstOrDefault(m => m.TaskName == taskName)
                 ?? throw new ArgumentException($"{pipeline.SourcePath} has no combination for {taskName}.");
+            var accum = int.Parse(Option("accum"), CultureInfo.InvariantCulture);
+            var combination = configured with { Training = configured.Training with { Accum = accum } };
             var store = new ArtifactStore(Path.Combine(Option("artifacts"), pipeline.Name));
-            var planner = new TaskPlanner(pipeline, store);
-            var plan = planner.Plan(combination);
+            var plan = new TaskPlanner(pipeline, store).Plan(combination);
+            var request = new TrainRequest(pipeline, plan, store, Option("device"));
+            if (options.ContainsKey("probe"))
+            {
+                await Task.Run(() => TrainJob.Probe(request, accum, Console.Out, cancellation.Token));
+                return 0;
+            }
             if (plan.Fingerprint != Option("fingerprint"))
                 throw new InvalidOperationException($"The inputs of {taskName} changed while it was starting; run the build again.");
-            await Task.Run(() => TrainJob.Run(new TrainRequest(pipeline, plan, store, Option("device")),
-                Console.Out, cancellation.Token));
+            await Task.Run(() => TrainJob.Run(request, Console.Out, cancellation.Token));
             return 0;
         }
         catch (OperationCanceledException)

@@ -15,7 +15,10 @@ public static class TrainWorkerProcess
 {
     private const int SigInt = 2;
 
-    public static async Task RunAsync(BuildContext context, PlannedTask plan)
+    /// <param name="taskName">The task the worker runs, for messages.</param>
+    /// <param name="arguments">The worker's arguments (<see cref="TrainWorker.TrainArguments"/> or <see cref="TrainWorker.ProbeArguments"/>).</param>
+    /// <param name="onLine">Sees every line the worker prints on standard output, as it prints it.</param>
+    public static async Task RunAsync(string taskName, IEnumerable<string> arguments, Action<string>? onLine = null)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -25,11 +28,15 @@ public static class TrainWorkerProcess
         };
         start.ArgumentList.Add(typeof(TrainWorker).Assembly.Location);
         if (!Console.IsOutputRedirected) start.Environment[TrainJob.LiveProgressVariable] = "1";
-        foreach (var argument in TrainWorker.Arguments(context, plan)) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
 
         using var child = Process.Start(start) ?? throw new CakeException("Could not start the training worker process.");
         var lastErrors = new Queue<string>();
-        var output = Pump(child.StandardOutput, line => Console.Out.WriteLine(line));
+        var output = Pump(child.StandardOutput, line =>
+        {
+            Console.Out.WriteLine(line);
+            onLine?.Invoke(line);
+        });
         var errors = Pump(child.StandardError, line =>
         {
             Console.Error.WriteLine(line);
@@ -63,11 +70,11 @@ public static class TrainWorkerProcess
         var code = child.ExitCode;
         if (code == 0) return;
         if (code == TrainWorker.CancelledExitCode || cancelled)
-            throw new OperationCanceledException($"{plan.Combination.TaskName} was cancelled; its last finished epoch is kept and the next run resumes from it.");
+            throw new OperationCanceledException($"{taskName} was cancelled; its last finished epoch is kept and the next run resumes from it.");
         string tail;
         lock (lastErrors) tail = string.Join(Environment.NewLine, lastErrors);
         throw new CakeException(
-            $"{plan.Combination.TaskName} failed in its worker process (exit code {code}). Finished tasks keep their artifacts.{Environment.NewLine}{tail}");
+            $"{taskName} failed in its worker process (exit code {code}). Finished tasks keep their artifacts.{Environment.NewLine}{tail}");
     }
 
     /// <summary>The dotnet executable running this program (the SDK sets DOTNET_HOST_PATH under dotnet run/test).</summary>

@@ -34,8 +34,15 @@ public sealed record TrainingSettings(
     Precision Precision,
     TtaSettings Tta)
 {
+    /// <summary>accum: auto in pipeline.yaml; the memory probe picks the smallest accum that fits the budget.</summary>
+    public const int AutoAccum = 0;
+
+    public bool IsAutoAccum => Accum == AutoAccum;
+
     /// <summary>The loader's batch size: fastai's notebook passes bs = 64 // accum and counts 64 samples per step.</summary>
-    public int MicroBatchSize => BatchSize / Accum;
+    public int MicroBatchSize => IsAutoAccum
+        ? throw new InvalidOperationException("accum: auto has not been resolved by the memory probe yet.")
+        : BatchSize / Accum;
 }
 
 public sealed record DataSettings(string Root, double ValidPct, bool SkipBadImages);
@@ -65,4 +72,9 @@ public sealed record PipelineConfig(
     string SourcePath,
     int Seed,
     DataSettings Data,
-    IReadOnlyList<CombinationConfig> Models);
+    IReadOnlyList<CombinationConfig> Models,
+    long MemoryBudgetMiB = PipelineConfig.KaggleGpuMiB)
+{
+    /// <summary>What a Kaggle P100/T4 notebook could use, the budget the seed tuned its accum values for.</summary>
+    public const long KaggleGpuMiB = 16_280;
+}

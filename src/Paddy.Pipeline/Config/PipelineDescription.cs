@@ -12,6 +12,7 @@ public static class PipelineDescription
         text.AppendLine($"# {pipeline.SourcePath}, resolved");
         text.AppendLine($"name: {pipeline.Name}");
         text.AppendLine($"seed: {pipeline.Seed}");
+        text.AppendLine($"memory_budget_mib: {pipeline.MemoryBudgetMiB}");
         text.AppendLine("data:");
         text.AppendLine($"  root: {pipeline.Data.Root}");
         text.AppendLine($"  valid_pct: {Number(pipeline.Data.ValidPct)}");
@@ -29,8 +30,10 @@ public static class PipelineDescription
             text.AppendLine($"      epochs: {t.Epochs}");
             text.AppendLine($"      freeze_epochs: {t.FreezeEpochs}");
             text.AppendLine($"      lr: {Number(t.Lr)}");
-            text.AppendLine($"      batch_size: {t.BatchSize}     # {t.Accum} micro-batches of {t.MicroBatchSize}");
-            text.AppendLine($"      accum: {t.Accum}");
+            text.AppendLine(t.IsAutoAccum
+                ? $"      batch_size: {t.BatchSize}     # in micro-batches the memory probe chooses"
+                : $"      batch_size: {t.BatchSize}     # {t.Accum} micro-batches of {t.MicroBatchSize}");
+            text.AppendLine($"      accum: {(t.IsAutoAccum ? "auto" : t.Accum.ToString(CultureInfo.InvariantCulture))}");
             text.AppendLine($"      precision: {t.Precision.ToString().ToLowerInvariant()}");
             text.AppendLine($"      tta: {{ n: {t.Tta.Passes}, beta: {Number(t.Tta.Beta)} }}");
         }

@@ -51,7 +51,7 @@ public static class PipelineLoader
         if (stream.Documents.Count != 1)
             throw new ConfigException(file, 1, 1, "the file must hold exactly one YAML document (a mapping with name, data and models).");
 
-        var root = YamlFields.Of(file, stream.Documents[0].RootNode, "the pipeline", "name", "seed", "data", "training", "models");
+        var root = YamlFields.Of(file, stream.Documents[0].RootNode, "the pipeline", "name", "seed", "data", "training", "memory_budget_mib", "models");
         var nameNode = root.Required("name", "paddy");
         var name = root.String(nameNode, "name");
         if (name.IndexOfAny(['/', '\\', ':']) >= 0 || name is "." or "..")
@@ -73,7 +73,8 @@ public static class PipelineLoader
             throw root.ErrorAt(models.Children[second],
                 $"models[{second}] repeats the combination {duplicate.Key} of models[{duplicate.First().i}]; each (arch, resize, size) trains once. Change one, or raise ensemble_weight instead of repeating it.");
         }
-        return new PipelineConfig(name, fullPath, seed, data, combinations);
+        var budget = root.Optional("memory_budget_mib") is { } b ? root.Int(b, "memory_budget_mib", 1) : PipelineConfig.KaggleGpuMiB;
+        return new PipelineConfig(name, fullPath, seed, data, combinations, budget);
     }
 
     private static DataSettings ReadData(string file, YamlNode node, string baseDirectory)
@@ -100,10 +101,15 @@ public static class PipelineLoader
         var batchNode = fields.Optional("batch_size");
         var batch = batchNode is not null ? fields.Int(batchNode, "batch_size", 1) : inherited.BatchSize;
         var accumNode = fields.Optional("accum");
-        var accum = accumNode is not null ? fields.Int(accumNode, "accum", 1) : inherited.Accum;
-        if (batch % accum != 0)
+        var accum = accumNode switch
+        {
+            null => inherited.Accum,
+            YamlScalarNode { Value: "auto" } => TrainingSettings.AutoAccum,
+            _ => fields.Int(accumNode, "accum", 1),
+        };
+        if (accum != TrainingSettings.AutoAccum && batch % accum != 0)
             throw fields.ErrorAt(accumNode ?? batchNode ?? node,
-                $"{where}: accum {accum} does not divide batch_size {batch}; each step takes batch_size samples in accum micro-batches of batch_size/accum. Use an accum such as {string.Join(", ", Divisors(batch))}.");
+                $"{where}: accum {accum} does not divide batch_size {batch}; each step takes batch_size samples in accum micro-batches of batch_size/accum. Use an accum such as {string.Join(", ", Divisors(batch))}, or auto.");
         var precision = fields.Optional("precision") is { } p ? fields.Enum<Precision>(p, "precision") : inherited.Precision;
         var tta = inherited.Tta;
         if (fields.Optional("tta") is { } ttaNode)

@@ -51,24 +51,8 @@ public static class TrainJob
         var validItems = validIndices.Select(i => dataset.TrainItems[i]).ToList();
         output.WriteLine($"{dataset.TrainItems.Count} training images in {dataset.Vocab.Count} classes: {trainItems.Count} to train, {validItems.Count} to validate (split seed {seed}); {dataset.TestItems.Count} test images.");
 
-        var definition = ModelCatalog.Resolve(combination.Arch);
-        var weightsPath = combination.Weights == PipelineLoader.WeightsNone
-            ? null
-            : WeightsLocator.Resolve(combination.Weights, Path.GetDirectoryName(request.Pipeline.SourcePath)!);
-        output.WriteLine($"Model {definition.Name} at {combination.Size}, {(weightsPath is null ? "trained from scratch" : $"weights {weightsPath}")}.");
-        using var model = FastaiClassifier.Create(definition, dataset.Vocab.Count, combination.Size.Height, combination.Size.Width, weightsPath);
-        model.to(device);
-
-        var halfType = MixedPrecision(training.Precision, device, output);
-        var normalization = new Normalization(definition.Pretrained.Mean.Select(v => (float)v).ToArray(),
-            definition.Pretrained.Std.Select(v => (float)v).ToArray());
-        var settings = new LoaderSettings(
-            combination.Resize,
-            new BatchAugmentation(combination.Size, normalization),
-            training.MicroBatchSize, seed, device);
-        var cache = new ItemCache();
-        var decoder = new ImageDecoder();
-        ImageLoader Loader(IReadOnlyList<LabelledImage> items, LoaderKind kind) => new(dataset.Root, items, kind, settings, cache, decoder);
+        using var setup = Prepare(request, combination, dataset, seed, device, output);
+        var (model, halfType, Loader) = (setup.Model, setup.HalfType, setup.Loader);
         var testItems = ImageLoader.Unlabelled(dataset.TestItems);
 
         using var learner = new Learner(model, Loader(trainItems, LoaderKind.Train), Loader(validItems, LoaderKind.Valid), new LearnerOptions
@@ -130,6 +114,66 @@ public static class TrainJob
         validProbabilities.Dispose();
         validTargets.Dispose();
         return manifest;
+    }
+
+    /// <summary>
+    /// The memory probe (the seed's hand search, automated): the combination trained unfrozen on a few batches of the
+    /// smallest class at the given accum, as the notebook did, and the run's peak memory. Prints it as
+    /// <c>peak_memory_bytes=N</c> for the parent; writes no artifact.
+    /// </summary>
+    public static long? Probe(TrainRequest request, int accum, TextWriter output, CancellationToken cancellation)
+    {
+        var combination = request.Plan.Combination with { Training = request.Plan.Combination.Training with { Accum = accum } };
+        var (device, explanation) = DeviceSelector.Select(request.Device);
+        output.WriteLine($"Probing {combination.TaskName} at accum {accum}: {explanation}.");
+        using var memory = PeakMemory.For(device);
+        memory.Start();
+        var seed = CombinationSeed(request.Pipeline.Seed, combination);
+        manual_seed(seed);
+        var dataset = ImageDataset.Read(request.Pipeline.Data.Root);
+        var smallest = dataset.TrainItems.GroupBy(i => i.Label).MinBy(g => g.Count())!.ToList();
+        var items = Enumerable.Range(0, 2 * combination.Training.BatchSize).Select(i => smallest[i % smallest.Count]).ToList();
+
+        var work = Path.Combine(request.Store.WorkPathOf(combination.Slug), $"probe-{accum}");
+        using var setup = Prepare(request, combination, dataset, seed, device, output);
+        using (var learner = new Learner(setup.Model, setup.Loader(items, LoaderKind.Train), setup.Loader(items.Take(combination.Training.MicroBatchSize).ToList(), LoaderKind.Valid),
+            new LearnerOptions { WorkFolder = work, Seed = seed, MixedPrecision = setup.HalfType, AccumulationSamples = combination.Training.BatchSize, Output = output }))
+        {
+            learner.FitOneCycle(1, LrSlice.All(combination.Training.Lr), cancellation: cancellation);
+        }
+        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
+        output.WriteLine($"{PeakMemoryLinePrefix}{memory.PeakBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}");
+        return memory.PeakBytes;
+    }
+
+    /// <summary>How a probe reports its figure on standard output.</summary>
+    public const string PeakMemoryLinePrefix = "peak_memory_bytes=";
+
+    private sealed record Setup(FastaiClassifier Model, ScalarType? HalfType,
+        Func<IReadOnlyList<LabelledImage>, LoaderKind, ImageLoader> Loader) : IDisposable
+    {
+        public void Dispose() => Model.Dispose();
+    }
+
+    /// <summary>The model on its device with its pretrained body, the precision, and loaders with the combination's transforms.</summary>
+    private static Setup Prepare(TrainRequest request, CombinationConfig combination, ImageDataset dataset, int seed,
+        TorchSharp.torch.Device device, TextWriter output)
+    {
+        var definition = ModelCatalog.Resolve(combination.Arch);
+        var weightsPath = combination.Weights == PipelineLoader.WeightsNone
+            ? null
+            : WeightsLocator.Resolve(combination.Weights, Path.GetDirectoryName(request.Pipeline.SourcePath)!);
+        output.WriteLine($"Model {definition.Name} at {combination.Size}, {(weightsPath is null ? "trained from scratch" : $"weights {weightsPath}")}.");
+        var model = FastaiClassifier.Create(definition, dataset.Vocab.Count, combination.Size.Height, combination.Size.Width, weightsPath);
+        model.to(device);
+        var halfType = MixedPrecision(combination.Training.Precision, device, output);
+        var normalization = new Normalization(definition.Pretrained.Mean.Select(v => (float)v).ToArray(),
+            definition.Pretrained.Std.Select(v => (float)v).ToArray());
+        var settings = new LoaderSettings(combination.Resize, new BatchAugmentation(combination.Size, normalization),
+            combination.Training.MicroBatchSize, seed, device);
+        var cache = new ItemCache();
+        var decoder = new ImageDecoder();
+        return new Setup(model, halfType, (items, kind) => new ImageLoader(dataset.Root, items, kind, settings, cache, decoder));
     }
 
     /// <summary>

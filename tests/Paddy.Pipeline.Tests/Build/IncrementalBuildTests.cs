@@ -149,6 +149,32 @@ public sealed class IncrementalBuildTests(TrainedPipeline trained) : IClassFixtu
         Assert.DoesNotContain(BuildProgram.ConvNeXtTask + ": no artifact", cancelOutput);
     }
 
+    [Fact]
+    public void ProbeMemory_prints_its_table_and_accum_auto_trains_with_the_answer_once()
+    {
+        using var directory = new TestDirectory();
+        var pipeline = Pipeline(directory, BuildProgram.TinyPipeline("probe", models: "convnext")
+            .Replace("accum: 2,", "accum: auto,").Replace("name: probe", "name: probe\nmemory_budget_mib: 100000"));
+        var (probeExit, probeOutput) = BuildProgram.Run(directory.Path, "--target=ProbeMemory", $"--pipeline={pipeline}");
+        Assert.True(probeExit == 0, probeOutput);
+        Assert.Contains("peak MiB", probeOutput);
+        Assert.Matches(@"│ 1\s+│ 64\s+│ \d+\s+│ yes", probeOutput);
+        var probe = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(directory.Path, "artifacts", "probe", "memory-probe.json")))!.AsArray();
+        var row = Assert.Single(probe)!;
+        Assert.Equal(BuildProgram.ConvNeXtTask, row["task"]!.GetValue<string>());
+        Assert.Equal(1, row["accum"]!.GetValue<int>());
+        Assert.True(row["fits"]!.GetValue<bool>());
+        Assert.True(row["peak_bytes"]!.GetValue<long>() > 0);
+
+        var (exitCode, output) = BuildProgram.Run(directory.Path, "--target=Submit", $"--pipeline={pipeline}");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"{BuildProgram.ConvNeXtTask}: accum auto -> 1 (micro-batches of 64)", output);
+        Assert.DoesNotContain("Probing", output);
+        var manifest = ArtifactManifest.Read(Path.Combine(directory.Path, "artifacts", "probe", "models", BuildProgram.ConvNeXtSlug, ArtifactManifest.FileName));
+        Assert.Equal(1, manifest.FingerprintInputs["combination"]!["training"]!["accum"]!.GetValue<int>());
+        Assert.True(manifest.PeakMemoryBytes > 0);
+    }
+
     private static void Kill(int pid, int signal) => _ = SendSignal(pid, signal);
 
     [DllImport("libc", EntryPoint = "kill")]

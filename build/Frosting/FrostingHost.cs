@@ -79,8 +79,8 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
             { Tree: true } => new TreeScriptHost(engine, context, console),
             { Description: true } => new DescriptionScriptHost(engine, context, AnsiConsole.Console),
             { DryRun: true } => new DryRunScriptHost<TContext>(engine, context, log),
-            _ => new BuildScriptHost<TContext>(engine, new DefaultExecutionStrategy(log, new CakeReportPrinter(console, context)),
-                context, new CakeReportPrinter(console, context), context.Configuration, log),
+            _ => new BuildScriptHost<TContext>(engine, new DefaultExecutionStrategy(log, Printer(options, console, context)),
+                context, Printer(options, console, context), context.Configuration, log),
         };
         var builders = tasks.ToDictionary(t => t.Name, t => Register(host, t, isTarget: t == target), StringComparer.OrdinalIgnoreCase);
         foreach (var task in tasks)
@@ -123,6 +123,18 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
                 .Does(context => task.Task.RunAsync(context));
         }
         return builder;
+    }
+
+    /// <summary>Cake's report and step headers, or nothing at all under --verbosity=quiet (errors still reach the log).</summary>
+    private static ICakeReportPrinter Printer(HostOptions options, IConsole console, ICakeContext context) =>
+        options.Verbosity == Verbosity.Quiet ? new SilentReportPrinter() : new CakeReportPrinter(console, context);
+
+    private sealed class SilentReportPrinter : ICakeReportPrinter
+    {
+        public void Write(CakeReport report) { }
+        public void WriteStep(string name, Verbosity verbosity) { }
+        public void WriteLifeCycleStep(string name, Verbosity verbosity) { }
+        public void WriteSkippedStep(string name, Verbosity verbosity) { }
     }
 
     private static CakeContext CreateCakeContext(ICakeEnvironment environment, ICakeLog log, HostOptions options)

@@ -64,7 +64,18 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         var plan = context.PlanOf(combination);
         if (!context.AllowTraining)
             throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
-        await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan));
+        try
+        {
+            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan));
+        }
+        catch (TrainWorkerProcess.WorkerFailedException e) when (e.ExitCode == TrainWorker.LibTorchErrorExitCode)
+        {
+            // TorchSharp 0.107 passes temporary scalars (the alpha of every tensor add) to libtorch without keeping
+            // them alive, so a garbage collection at the wrong moment can free one mid-call: a rare error that does
+            // not repeat. A second try resumes from the last epoch checkpoint; a real error fails again.
+            context.Log.Warning($"{combination.TaskName}: libtorch failed in the worker; trying once more from its last checkpoint.");
+            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan));
+        }
         context.Planner.Invalidate(context.Resolved(combination));
         var done = context.PlanOf(combination);
         if (!done.IsUpToDate)

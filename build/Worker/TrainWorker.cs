@@ -16,6 +16,9 @@ public static class TrainWorker
     public const string Command = "worker";
     public const int CancelledExitCode = 130;
 
+    /// <summary>The worker's exit code when libtorch itself raised the error (see TrainTask's retry).</summary>
+    public const int LibTorchErrorExitCode = 3;
+
     /// <summary>Train the planned task (its accum resolved) and write its artifact.</summary>
     public static IEnumerable<string> TrainArguments(BuildContext context, PlannedTask plan) =>
     [
@@ -79,6 +82,12 @@ public static class TrainWorker
         {
             Console.Error.WriteLine("Training cancelled; the last finished epoch is checkpointed and the next run resumes from it.");
             return CancelledExitCode;
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // An error inside libtorch: where it was called from is what a bug report needs.
+            Console.Error.WriteLine($"error in libtorch: {e}");
+            return LibTorchErrorExitCode;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -73,8 +73,14 @@ public static class TrainWorkerProcess
             throw new OperationCanceledException($"{taskName} was cancelled; its last finished epoch is kept and the next run resumes from it.");
         string tail;
         lock (lastErrors) tail = string.Join(Environment.NewLine, lastErrors);
-        throw new CakeException(
+        throw new WorkerFailedException(code,
             $"{taskName} failed in its worker process (exit code {code}). Finished tasks keep their artifacts.{Environment.NewLine}{tail}");
+    }
+
+    /// <summary>A worker process that ended with an error; its exit code says what kind.</summary>
+    public sealed class WorkerFailedException(int exitCode, string message) : Exception(message)
+    {
+        public int ExitCode { get; } = exitCode;
     }
 
     /// <summary>The dotnet executable running this program (the SDK sets DOTNET_HOST_PATH under dotnet run/test).</summary>

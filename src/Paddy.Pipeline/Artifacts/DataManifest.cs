@@ -19,8 +19,37 @@ public sealed record DataManifest(IReadOnlyList<DataFile> Files, string Sha256)
         var files = new DataFile[paths.Count];
         Parallel.For(0, paths.Count, i =>
             files[i] = new DataFile(paths[i].Relative, new FileInfo(paths[i].Full).Length, hashes.Sha256(paths[i].Full)));
+        var listing = Listing(files);
+        return new DataManifest(files, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing))));
+    }
+
+    /// <summary>Saves the listing under its hash in <paramref name="folder"/>, so that a later Status can say which files changed.</summary>
+    public void SaveListing(string folder)
+    {
+        var path = ListingPath(folder, Sha256);
+        if (File.Exists(path)) return;
+        Directory.CreateDirectory(folder);
+        var temporary = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(temporary, Listing(Files));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>A listing saved by <see cref="SaveListing"/>, or null when none was kept for that hash.</summary>
+    public static IReadOnlyList<DataFile>? LoadListing(string folder, string sha256)
+    {
+        var path = ListingPath(folder, sha256);
+        if (!File.Exists(path)) return null;
+        return File.ReadLines(path).Select(line => line.Split('\t'))
+            .Select(parts => new DataFile(parts[0], long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), parts[2]))
+            .ToList();
+    }
+
+    private static string ListingPath(string folder, string sha256) => System.IO.Path.Combine(folder, $"{sha256}.tsv");
+
+    private static string Listing(IEnumerable<DataFile> files)
+    {
         var listing = new StringBuilder();
         foreach (var f in files) listing.Append(f.Path).Append('\t').Append(f.Size).Append('\t').Append(f.Sha256).Append('\n');
-        return new DataManifest(files, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing.ToString()))));
+        return listing.ToString();
     }
 }

@@ -31,11 +31,15 @@ public sealed class TaskPlanner
             var hashes = FileHashCache.Open(Path.Combine(store.PipelineDirectory, ".cache", "file-hashes.json"));
             var manifest = DataManifest.Build(pipeline.Data.Root, hashes);
             hashes.Save();
+            manifest.SaveListing(DataListings);
             return (hashes, manifest);
         });
     }
 
     public DataManifest Data => data.Value.Data;
+
+    /// <summary>Where every data listing a plan was made from is kept, by its hash (for Status's file-by-file reasons).</summary>
+    public string DataListings => Path.Combine(store.PipelineDirectory, ".cache", "data");
 
     public PlannedTask Plan(CombinationConfig combination) => planned.GetOrAdd(combination.Key, _ =>
     {

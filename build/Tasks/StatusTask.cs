@@ -1,0 +1,30 @@
+using Paddy.Build.Frosting;
+using Paddy.Pipeline.Jobs;
+using Spectre.Console;
+
+namespace Paddy.Build.Tasks;
+
+/// <summary>Like `dvc status`: which Train tasks are up to date, and exactly why the others would train. Trains nothing.</summary>
+[TaskName("Status")]
+[TaskDescription("Says for each Train task whether it is up to date, and if not exactly why (config field, data files, weights, code).")]
+public sealed class StatusTask : FrostingTask<BuildContext>
+{
+    public override void Run(BuildContext context)
+    {
+        var statuses = context.Pipeline.Models
+            .Select(m => StatusJob.Explain(context.Store, context.PlanOf(m), context.Planner.DataListings))
+            .ToList();
+        foreach (var status in statuses)
+        {
+            AnsiConsole.MarkupLine(status.UpToDate
+                ? $"[green]{Markup.Escape(status.Task)}[/]: up to date"
+                : $"[yellow]{Markup.Escape(status.Task)}[/]: stale");
+            if (!status.UpToDate)
+                foreach (var reason in status.Reasons) AnsiConsole.MarkupLine($"    {Markup.Escape(reason)}");
+        }
+        var stale = statuses.Count(s => !s.UpToDate);
+        AnsiConsole.MarkupLine(stale == 0
+            ? "Everything is up to date: Submit would only ensemble."
+            : $"{stale} of {statuses.Count} Train task(s) would train; the ensemble would be rebuilt.");
+    }
+}

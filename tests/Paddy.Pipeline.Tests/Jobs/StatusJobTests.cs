@@ -1,0 +1,98 @@
+using Paddy.Pipeline.Artifacts;
+using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Jobs;
+
+namespace Paddy.Pipeline.Tests.Jobs;
+
+public sealed class StatusJobTests : IDisposable
+{
+    private static readonly CombinationConfig Combination = new("convnext_atto", "none",
+        new ItemResize(new ImageSize(64, 64), ResizeMethod.Squish), new ImageSize(64, 64), 1,
+        new TrainingSettings(12, 1, 0.01, 64, 4, Precision.Fp16, new TtaSettings(4, 0.25)));
+
+    private static readonly PipelineConfig Pipeline = new("demo", "/p/pipeline.yaml", 42, new DataSettings("/data", 0.2, false), [Combination]);
+
+    private static readonly DataManifest DataBefore = new(
+        [new("train.csv", 10, "a1"), new("train_images/x/1.png", 5, "b1"), new("train_images/x/2.png", 5, "c1")], "data-before");
+
+    private static readonly DataManifest DataAfter = new(
+        [new("train.csv", 10, "a1"), new("train_images/x/1.png", 6, "b2"), new("train_images/x/3.png", 5, "d1")], "data-after");
+
+    private readonly TestDirectory directory = new();
+    private readonly ArtifactStore store;
+
+    public StatusJobTests()
+    {
+        store = new ArtifactStore(Path.Combine(directory.Path, "demo"));
+        DataBefore.SaveListing(Listings);
+        DataAfter.SaveListing(Listings);
+        var recorded = FingerprintInputs.For(Pipeline, Combination, DataBefore.Sha256, "weights-1", "code-1");
+        store.Commit(Combination.Slug, folder =>
+        {
+            File.WriteAllText(Path.Combine(folder, ArtifactFiles.TestProbabilities), "p");
+            return new ArtifactManifest
+            {
+                Task = Combination.TaskName, Fingerprint = Fingerprint.Of(recorded), FingerprintInputs = recorded.ToJson(),
+                Vocab = ["a"], ValidError = 0, ValidLoss = 0, ValidCount = 1, TestIds = ["1"], Device = "cpu",
+                Precision = "fp32", TrainSeconds = 1,
+            };
+        });
+    }
+
+    private string Listings => Path.Combine(directory.Path, "listings");
+
+    public void Dispose() => directory.Dispose();
+
+    private IReadOnlyList<string> Reasons(PipelineConfig pipeline, CombinationConfig combination, string data = "data-before",
+        string weights = "weights-1", string code = "code-1")
+    {
+        var inputs = FingerprintInputs.For(pipeline, combination, data, weights, code);
+        var fingerprint = Fingerprint.Of(inputs);
+        var (finished, reason) = store.Check(combination.Slug, fingerprint);
+        return StatusJob.Explain(store, new PlannedTask(combination, inputs, fingerprint, finished, reason), Listings).Reasons;
+    }
+
+    [Fact]
+    public void Up_to_date_when_nothing_changed()
+    {
+        Assert.Equal(["up to date"], Reasons(Pipeline, Combination));
+    }
+
+    [Fact]
+    public void Names_each_changed_config_field_with_its_old_and_new_value()
+    {
+        var changed = Combination with { Training = Combination.Training with { Epochs = 5, Lr = 0.002 } };
+        Assert.Equal(["combination.training.epochs: 12 -> 5", "combination.training.lr: 0.01 -> 0.002"], Reasons(Pipeline, changed));
+        Assert.Equal(["seed: 42 -> 7"], Reasons(Pipeline with { Seed = 7 }, Combination));
+        Assert.Equal(["valid_pct: 0.2 -> 0.25"], Reasons(Pipeline with { Data = Pipeline.Data with { ValidPct = 0.25 } }, Combination));
+    }
+
+    [Fact]
+    public void Names_the_data_files_added_removed_and_changed()
+    {
+        Assert.Equal(
+        [
+            "data: 1 file(s) added: train_images/x/3.png",
+            "data: 1 file(s) removed: train_images/x/2.png",
+            "data: 1 file(s) changed: train_images/x/1.png",
+        ], Reasons(Pipeline, Combination, data: "data-after"));
+        Assert.StartsWith("the data changed (listing sha256 data-before -> data-unknown; the earlier file list was not kept",
+            Assert.Single(Reasons(Pipeline, Combination, data: "data-unknown")));
+    }
+
+    [Fact]
+    public void Names_a_changed_weights_file_and_changed_code()
+    {
+        Assert.Equal(["the weights file changed (sha256 weights-1 -> weights-2)"], Reasons(Pipeline, Combination, weights: "weights-2"));
+        Assert.Equal(["the training code changed (library identity code-1 -> code-2)"], Reasons(Pipeline, Combination, code: "code-2"));
+    }
+
+    [Fact]
+    public void Reports_a_missing_artifact_and_a_tampered_file()
+    {
+        var other = Combination with { Size = new ImageSize(32, 32) };
+        Assert.Equal(["no artifact yet"], Reasons(Pipeline, other));
+        File.WriteAllText(Path.Combine(store.PathOf(Combination.Slug), ArtifactFiles.TestProbabilities), "q");
+        Assert.Equal([$"{ArtifactFiles.TestProbabilities} does not match the hash in its manifest"], Reasons(Pipeline, Combination));
+    }
+}

@@ -51,6 +51,9 @@ public sealed class BuildContext : CakeContextAdapter
     public PipelineConfig Pipeline { get; }
     public ArtifactStore Store { get; }
 
+    /// <summary>What each Train task did in this run: trained, up to date, restored, or failed (for the summary).</summary>
+    public Dictionary<string, string> Outcomes { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Train tasks that failed in this run, with why; the others go on, and Ensemble refuses to run.</summary>
     public Dictionary<string, string> FailedTasks { get; } = new(StringComparer.Ordinal);
 

@@ -31,6 +31,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         if (plan.IsUpToDate)
         {
             skipReason = $"up to date (fingerprint {plan.Fingerprint[..12]})";
+            context.Outcomes[combination.TaskName] = "up to date";
             return false;
         }
         if (context.SharedCache is { } cache)
@@ -40,6 +41,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
             if (restored is not null)
             {
                 skipReason = $"restored from {cache.Root} (fingerprint {plan.Fingerprint[..12]})";
+                context.Outcomes[combination.TaskName] = "restored";
                 return false;
             }
             context.Log.Information($"{combination.TaskName}: {why}.");
@@ -56,6 +58,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
     {
         if (exception is OperationCanceledException) ExceptionDispatchInfo.Throw(exception);
         context.FailedTasks[combination.TaskName] = exception.Message;
+        context.Outcomes[combination.TaskName] = "failed";
         context.Log.Error($"{combination.TaskName} failed; the other tasks go on. {exception.Message}");
     }
 
@@ -81,5 +84,6 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         if (!done.IsUpToDate)
             throw new CakeException($"{combination.TaskName} finished but its artifact does not verify: {done.Reason}.");
         context.SharedCache?.Save(done.Fingerprint, context.Store.PathOf(combination.Slug));
+        context.Outcomes[combination.TaskName] = "trained";
     }
 }

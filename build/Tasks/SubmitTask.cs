@@ -1,18 +1,24 @@
 using System.Globalization;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
+using Paddy.Pipeline.Reporting;
 using Spectre.Console;
 
 namespace Paddy.Build.Tasks;
 
 [TaskName("Submit")]
-[TaskDescription("Trains what is not up to date, ensembles, and writes artifacts/<pipeline>/submission.csv for Kaggle.")]
+[TaskDescription("Trains what is not up to date, ensembles, and writes artifacts/<pipeline>/submission.csv for Kaggle and report/index.html.")]
 [IsDependentOn(typeof(EnsembleTask))]
 public sealed class SubmitTask : FrostingTask<BuildContext>
 {
     public override void Run(BuildContext context)
     {
         var result = context.Ensemble ?? EnsembleTask.Ensemble(context);
+        var models = context.Pipeline.Models
+            .Select(m => (Combination: m, Manifest: context.PlanOf(m).Finished!))
+            .Select(m => new ReportedModel(m.Combination.TaskName, m.Combination.Slug, m.Combination.EnsembleWeight, m.Manifest))
+            .ToList();
+        var report = RunReport.Write(context.Store, context.Pipeline.Name, models, result);
         if (context.Log.Verbosity < Verbosity.Normal) return;
 
         var table = new Table().Title("Summary");
@@ -28,5 +34,6 @@ public sealed class SubmitTask : FrostingTask<BuildContext>
         }
         AnsiConsole.Write(table);
         context.Log.Information($"Submission: {result.SubmissionPath} ({result.SubmissionRows} rows, sample_submission order).");
+        context.Log.Information($"Report: {report}");
     }
 }

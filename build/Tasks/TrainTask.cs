@@ -69,7 +69,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
             throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
         try
         {
-            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan));
+            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan), context.Log.Verbosity > Verbosity.Quiet);
         }
         catch (TrainWorkerProcess.WorkerFailedException e) when (e.ExitCode == TrainWorker.LibTorchErrorExitCode)
         {
@@ -77,7 +77,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
             // them alive, so a garbage collection at the wrong moment can free one mid-call: a rare error that does
             // not repeat. A second try resumes from the last epoch checkpoint; a real error fails again.
             context.Log.Warning($"{combination.TaskName}: libtorch failed in the worker; trying once more from its last checkpoint.");
-            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan));
+            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan), context.Log.Verbosity > Verbosity.Quiet);
         }
         context.Planner.Invalidate(context.Resolved(combination));
         var done = context.PlanOf(combination);

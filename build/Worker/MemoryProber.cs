@@ -22,7 +22,8 @@ public static class MemoryProber
         var rows = AccumSearch.Run(combination.TaskName, combination.Training.BatchSize, budget, accum =>
         {
             long? peak = null;
-            TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.ProbeArguments(context, combination, accum), line =>
+            TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.ProbeArguments(context, combination, accum),
+                context.Log.Verbosity > Cake.Core.Diagnostics.Verbosity.Quiet, line =>
             {
                 if (line.StartsWith(TrainJob.PeakMemoryLinePrefix, StringComparison.Ordinal)
                     && long.TryParse(line[TrainJob.PeakMemoryLinePrefix.Length..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes))

@@ -17,8 +17,9 @@ public static class TrainWorkerProcess
 
     /// <param name="taskName">The task the worker runs, for messages.</param>
     /// <param name="arguments">The worker's arguments (<see cref="TrainWorker.TrainArguments"/> or <see cref="TrainWorker.ProbeArguments"/>).</param>
+    /// <param name="echo">Whether the worker's output is shown (it always goes to the task's log); off under --verbosity=quiet.</param>
     /// <param name="onLine">Sees every line the worker prints on standard output, as it prints it.</param>
-    public static async Task RunAsync(string taskName, IEnumerable<string> arguments, Action<string>? onLine = null)
+    public static async Task RunAsync(string taskName, IEnumerable<string> arguments, bool echo, Action<string>? onLine = null)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -34,7 +35,7 @@ public static class TrainWorkerProcess
         var lastErrors = new Queue<string>();
         var output = Pump(child.StandardOutput, line =>
         {
-            Console.Out.WriteLine(line);
+            if (echo) Console.Out.WriteLine(line);
             onLine?.Invoke(line);
         });
         var errors = Pump(child.StandardError, line =>

@@ -11,6 +11,9 @@ public static class ArtifactFiles
     public const string ValidPredictions = "valid_preds.safetensors";
 
     public const string History = "history.csv";
+
+    /// <summary>lr and beta1 per group at every training batch.</summary>
+    public const string Schedule = "schedule.csv";
     public const string Log = "train.log";
 
     public const string ProbabilitiesKey = "probabilities";

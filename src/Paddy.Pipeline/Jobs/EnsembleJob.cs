@@ -9,9 +9,10 @@ namespace Paddy.Pipeline.Jobs;
 /// <summary>One model's figures in the ensemble summary.</summary>
 public sealed record MemberResult(string Task, double Weight, double ValidError, int ValidCount, double? ErrorOnCommonItems);
 
-/// <summary>What the ensemble did: each member, and the ensemble's error on the images every member held out.</summary>
+/// <summary>What the ensemble did: each member, and the ensemble's error on the images every member held out, with the
+/// configured weights and with equal weights (the effect of the weights).</summary>
 public sealed record EnsembleResult(IReadOnlyList<MemberResult> Members, int CommonValidCount, double? EnsembleErrorOnCommonItems,
-    string SubmissionPath, int SubmissionRows);
+    double? EqualWeightsErrorOnCommonItems, string SubmissionPath, int SubmissionRows);
 
 /// <summary>
 /// The seed's ensemble over finished Train artifacts: the weighted mean of their TTA test probabilities, argmax,
@@ -55,7 +56,7 @@ public static class EnsembleJob
             return order[positions];
         }
 
-        double? ensembleError = null;
+        double? ensembleError = null, equalWeightsError = null;
         var memberResults = new List<MemberResult>();
         Tensor? commonTargets = null;
         var commonMembers = new List<EnsembleMember>();
@@ -75,14 +76,18 @@ public static class EnsembleJob
                 manifests[i].ValidError, manifests[i].ValidCount, onCommon));
         }
         if (commonTargets is not null)
+        {
             ensembleError = WeightedEnsemble.ErrorRate(WeightedEnsemble.Combine(commonMembers), commonTargets);
+            equalWeightsError = WeightedEnsemble.ErrorRate(
+                WeightedEnsemble.Combine(commonMembers.Select(m => m with { Weight = 1 }).ToList()), commonTargets);
+        }
 
         var submissionPath = Path.Combine(store.PipelineDirectory, "submission.csv");
         var predicted = combined.argmax(1).data<long>().ToArray();
         WriteSubmission(submissionPath, first.TestIds, predicted.Select(p => first.Vocab[(int)p]).ToList());
         SafeTensors.Save(Path.Combine(store.PipelineDirectory, "ensemble_test_probs.safetensors"),
             [new(ArtifactFiles.ProbabilitiesKey, combined)]);
-        return new EnsembleResult(memberResults, common.Length, ensembleError, submissionPath, predicted.Length);
+        return new EnsembleResult(memberResults, common.Length, ensembleError, equalWeightsError, submissionPath, predicted.Length);
     }
 
     /// <summary>Kaggle's format: image_id,label, one row per sample_submission row, in its order; written atomically.</summary>

@@ -89,6 +89,7 @@ public static class TrainJob
                 new(ArtifactFiles.ItemsKey, items),
             ]);
             learner.History.WriteCsv(Path.Combine(folder, ArtifactFiles.History));
+            learner.History.WriteScheduleCsv(Path.Combine(folder, ArtifactFiles.Schedule));
             output.WriteLine($"{combination.TaskName}: valid error {validError:P2}, {clock.Elapsed.TotalSeconds:F0} s, peak memory {Mebibytes(memory.PeakBytes)} ({memory.Source}).");
             File.Copy(logPath, Path.Combine(folder, ArtifactFiles.Log));
             return new ArtifactManifest

@@ -47,13 +47,40 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
         {
             var manifest = ArtifactManifest.Read(Path.Combine(store.PathOf(slug), ArtifactManifest.FileName));
             Assert.Equal("up to date", store.Check(slug, manifest.Fingerprint).Reason);
-            Assert.Equal([ArtifactFiles.History, ArtifactFiles.TestProbabilities, ArtifactFiles.Log, ArtifactFiles.ValidPredictions],
+            Assert.Equal([ArtifactFiles.History, ArtifactFiles.Schedule, ArtifactFiles.TestProbabilities, ArtifactFiles.Log, ArtifactFiles.ValidPredictions],
                 manifest.Files.Keys.Order(StringComparer.Ordinal));
             Assert.Equal(300, manifest.TestIds.Count);
             Assert.Equal(200, manifest.ValidCount);
             Assert.NotNull(manifest.PeakMemoryBytes);
             Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(store.WorkPathOf(slug)));
         }
+    }
+
+    [Fact]
+    public void The_report_shows_every_model_with_figures_that_match_its_artifact()
+    {
+        var report = Path.Combine(trained.Artifacts, "report");
+        var html = File.ReadAllText(Path.Combine(report, "index.html"));
+        var markdown = File.ReadAllText(Path.Combine(report, "report.md"));
+        foreach (var slug in new[] { BuildProgram.ConvNeXtSlug, BuildProgram.VitSlug })
+        {
+            var artifact = Path.Combine(trained.Artifacts, "models", slug);
+            var manifest = ArtifactManifest.Read(Path.Combine(artifact, ArtifactManifest.FileName));
+            using var predictions = Paddy.Pipeline.IO.SafeTensors.Load(Path.Combine(artifact, ArtifactFiles.ValidPredictions));
+            var matrix = Paddy.Pipeline.Reporting.ConfusionMatrix.From(predictions[ArtifactFiles.ProbabilitiesKey],
+                predictions[ArtifactFiles.TargetsKey], manifest.Vocab.Count);
+            Assert.Equal(manifest.ValidCount, matrix.Total);
+            Assert.Equal(manifest.ValidError, matrix.ErrorRate, 9);
+            Assert.Contains($"| validation error | {manifest.ValidError.ToString("P2", System.Globalization.CultureInfo.InvariantCulture)} |", markdown);
+            foreach (var chart in new[] { "loss", "error", "lr", "beta1", "confusion" })
+            {
+                var png = File.ReadAllBytes(Path.Combine(report, $"{slug}-{chart}.png"));
+                Assert.True(png.Length > 5_000, $"{slug}-{chart}.png is only {png.Length} bytes");
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+                Assert.Contains($"src=\"{slug}-{chart}.png\"", html);
+            }
+        }
+        Assert.Contains("Ensemble error on the common images:", markdown);
     }
 
     [Fact]

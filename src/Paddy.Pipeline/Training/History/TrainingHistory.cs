@@ -60,6 +60,24 @@ public sealed class TrainingHistory
         }
     }
 
+    /// <summary>schedule.csv: the lr and beta1 of each group at every training batch, as the schedule actually ran.</summary>
+    public void WriteScheduleCsv(string path)
+    {
+        using var writer = new StreamWriter(path);
+        writer.WriteLine(string.Join(",", new[] { "phase", "epoch", "iteration" }.Concat(GroupNames.SelectMany(name => new[] { $"lr_{name}", $"beta1_{name}" }))));
+        foreach (var record in batches)
+        {
+            IEnumerable<string> fields =
+            [
+                PhaseName(record.Phase),
+                record.Epoch.ToString(CultureInfo.InvariantCulture),
+                record.Iteration.ToString(CultureInfo.InvariantCulture),
+                .. GroupNames.SelectMany((_, g) => new[] { Number(record.LearningRates[g]), Number(record.Beta1s[g]) }),
+            ];
+            writer.WriteLine(string.Join(",", fields));
+        }
+    }
+
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static string PhaseName(TrainingPhase phase) => phase.ToString().ToLowerInvariant();

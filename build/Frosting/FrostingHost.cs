@@ -45,11 +45,16 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
             environment.WorkingDirectory = new DirectoryPath(System.IO.Path.GetFullPath(working));
         var console = new CakeConsole(environment);
         var log = new CakeBuildLog(console, options.Verbosity);
-        if (options.Version || options.Info)
+        if (options.Version)
         {
-            var resolver = new VersionResolver();
-            if (options.Version) new VersionFeature(resolver).Run(console);
-            else new InfoFeature(resolver).Run(console);
+            // Cake's own VersionResolver reads the entry assembly, which here is this program, not Cake.
+            var program = typeof(TContext).Assembly.GetName();
+            console.WriteLine($"{program.Name} {program.Version} on Cake {typeof(CakeEngine).Assembly.GetName().Version}");
+            return 0;
+        }
+        if (options.Info)
+        {
+            new InfoFeature(new VersionResolver()).Run(console);
             return 0;
         }
 

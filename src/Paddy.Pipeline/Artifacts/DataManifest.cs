@@ -9,7 +9,12 @@ public sealed record DataFile(string Path, long Size, string Sha256);
 /// <summary>Every file under the data root, sorted by path, with one hash over the whole list.</summary>
 public sealed record DataManifest(IReadOnlyList<DataFile> Files, string Sha256)
 {
-    public static DataManifest Build(string root, FileHashCache hashes)
+    /// <param name="filesDone">Told how many files are hashed so far (for a progress bar).</param>
+    /// <summary>How many files <see cref="Build"/> will read under <paramref name="root"/>.</summary>
+    public static int CountFiles(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Count(p => !System.IO.Path.GetFileName(p).StartsWith('.'));
+
+    public static DataManifest Build(string root, FileHashCache hashes, IProgress<int>? filesDone = null)
     {
         var paths = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(p => !System.IO.Path.GetFileName(p).StartsWith('.'))
@@ -17,8 +22,12 @@ public sealed record DataManifest(IReadOnlyList<DataFile> Files, string Sha256)
             .OrderBy(p => p.Relative, StringComparer.Ordinal)
             .ToList();
         var files = new DataFile[paths.Count];
+        var done = 0;
         Parallel.For(0, paths.Count, i =>
-            files[i] = new DataFile(paths[i].Relative, new FileInfo(paths[i].Full).Length, hashes.Sha256(paths[i].Full)));
+        {
+            files[i] = new DataFile(paths[i].Relative, new FileInfo(paths[i].Full).Length, hashes.Sha256(paths[i].Full));
+            filesDone?.Report(Interlocked.Increment(ref done));
+        });
         var listing = Listing(files);
         return new DataManifest(files, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing))));
     }

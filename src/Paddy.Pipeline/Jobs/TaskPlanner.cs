@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Reporting;
 
 namespace Paddy.Pipeline.Jobs;
 
@@ -29,7 +30,8 @@ public sealed class TaskPlanner
         data = new Lazy<(FileHashCache, DataManifest)>(() =>
         {
             var hashes = FileHashCache.Open(Path.Combine(store.PipelineDirectory, ".cache", "file-hashes.json"));
-            var manifest = DataManifest.Build(pipeline.Data.Root, hashes);
+            var manifest = ConsoleProgress.Run($"Hashing the data in {pipeline.Data.Root}", DataManifest.CountFiles(pipeline.Data.Root),
+                progress => DataManifest.Build(pipeline.Data.Root, hashes, progress));
             hashes.Save();
             manifest.SaveListing(DataListings);
             return (hashes, manifest);

@@ -6,15 +6,14 @@ namespace Paddy.Build.Tasks;
 
 /// <summary>Like `dvc status`: which Train tasks are up to date, and exactly why the others would train. Trains nothing.</summary>
 [TaskName("Status")]
-[TaskDescription("Says for each Train task whether it is up to date, and if not exactly why (config field, data files, weights, code).")]
+[TaskDescription("Says for each Train task whether it is up to date, and if not exactly why (config field, data files, weights, code), and whether submission.csv is current.")]
 public sealed class StatusTask : FrostingTask<BuildContext>
 {
     public override void Run(BuildContext context)
     {
-        var statuses = context.Pipeline.Models
-            .Select(m => StatusJob.Explain(context.Store, context.PlanOf(m), context.Planner.DataListings))
-            .ToList();
-        foreach (var status in statuses)
+        var plans = context.Pipeline.Models.Select(m => (Plan: context.PlanOf(m), Weight: m.EnsembleWeight)).ToList();
+        var statuses = plans.Select(m => StatusJob.Explain(context.Store, m.Plan, context.Planner.DataListings)).ToList();
+        foreach (var status in statuses.Append(StatusJob.ExplainEnsemble(context.Store, plans)))
         {
             AnsiConsole.MarkupLine(status.UpToDate
                 ? $"[green]{Markup.Escape(status.Task)}[/]: up to date"
@@ -24,7 +23,7 @@ public sealed class StatusTask : FrostingTask<BuildContext>
         }
         var stale = statuses.Count(s => !s.UpToDate);
         AnsiConsole.MarkupLine(stale == 0
-            ? "Everything is up to date: Submit would only ensemble."
-            : $"{stale} of {statuses.Count} Train task(s) would train; the ensemble would be rebuilt.");
+            ? "Every Train task is up to date."
+            : $"{stale} of {statuses.Count} Train task(s) would train.");
     }
 }

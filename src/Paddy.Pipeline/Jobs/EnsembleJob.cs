@@ -21,6 +21,8 @@ public sealed record EnsembleResult(IReadOnlyList<MemberResult> Members, int Com
 /// </summary>
 public static class EnsembleJob
 {
+    public const string SubmissionFileName = "submission.csv";
+
     public static EnsembleResult Run(ArtifactStore store, IReadOnlyList<(PlannedTask Plan, double Weight)> members)
     {
         if (members.Count == 0) throw new ArgumentException("The pipeline has no models to ensemble.", nameof(members));
@@ -82,11 +84,13 @@ public static class EnsembleJob
                 WeightedEnsemble.Combine(commonMembers.Select(m => m with { Weight = 1 }).ToList()), commonTargets);
         }
 
-        var submissionPath = Path.Combine(store.PipelineDirectory, "submission.csv");
+        var submissionPath = Path.Combine(store.PipelineDirectory, SubmissionFileName);
         var predicted = combined.argmax(1).data<long>().ToArray();
         WriteSubmission(submissionPath, first.TestIds, predicted.Select(p => first.Vocab[(int)p]).ToList());
         SafeTensors.Save(Path.Combine(store.PipelineDirectory, "ensemble_test_probs.safetensors"),
             [new(ArtifactFiles.ProbabilitiesKey, combined)]);
+        new EnsembleRecord(members.Select(m => new EnsembleMemberRecord(m.Plan.Combination.TaskName, m.Plan.Fingerprint, m.Weight)).ToList())
+            .Write(store.PipelineDirectory);
         return new EnsembleResult(memberResults, common.Length, ensembleError, equalWeightsError, submissionPath, predicted.Length);
     }
 

@@ -46,6 +46,35 @@ public static class StatusJob
         return new TaskStatus(task, false, reasons);
     }
 
+    /// <summary>
+    /// Whether submission.csv is what Ensemble would write now: made from these members' current artifacts with
+    /// these weights, and if not, why.
+    /// </summary>
+    public static TaskStatus ExplainEnsemble(ArtifactStore store, IReadOnlyList<(PlannedTask Plan, double Weight)> members)
+    {
+        const string task = "Ensemble";
+        var record = EnsembleRecord.Read(store.PipelineDirectory);
+        if (record is null || !File.Exists(Path.Combine(store.PipelineDirectory, EnsembleJob.SubmissionFileName)))
+            return new TaskStatus(task, false, ["no submission yet"]);
+        var used = record.Members.ToDictionary(m => m.Task, StringComparer.Ordinal);
+        var reasons = new List<string>();
+        foreach (var (plan, weight) in members)
+        {
+            var name = plan.Combination.TaskName;
+            if (!used.TryGetValue(name, out var member))
+            {
+                reasons.Add($"{name} was not in the submission");
+                continue;
+            }
+            if (!plan.IsUpToDate) reasons.Add($"{name} would train first");
+            else if (member.Fingerprint != plan.Fingerprint) reasons.Add($"{name} was retrained since the submission was made");
+            if (member.Weight != weight) reasons.Add($"{name}: ensemble_weight {member.Weight} -> {weight}");
+        }
+        var current = members.Select(m => m.Plan.Combination.TaskName).ToHashSet(StringComparer.Ordinal);
+        reasons.AddRange(record.Members.Where(m => !current.Contains(m.Task)).Select(m => $"{m.Task} is no longer in the pipeline"));
+        return reasons.Count == 0 ? new TaskStatus(task, true, ["up to date"]) : new TaskStatus(task, false, reasons);
+    }
+
     /// <summary>Every leaf that differs between two JSON trees, with its dotted path.</summary>
     public static IEnumerable<(string Path, string Before, string After)> Differences(string prefix, JsonNode? before, JsonNode? after)
     {

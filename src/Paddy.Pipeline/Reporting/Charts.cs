@@ -25,8 +25,8 @@ public static class Charts
         Finish(plot, "Validation error per epoch", "epoch (frozen first, then unfrozen)", "error %", path);
     }
 
-    /// <summary>The learning rate (log10) and beta1 of each parameter group at every training batch.</summary>
-    public static void Schedule(TrainingCurves schedule, string learningRatePath, string momentumPath)
+    /// <summary>The learning rate (log10) and beta1 of each parameter group at every step (a training batch, or an epoch).</summary>
+    public static void Schedule(TrainingCurves schedule, string step, string learningRatePath, string momentumPath)
     {
         var steps = Enumerable.Range(0, schedule.Rows.Count).Select(i => (double)i).ToArray();
         var lr = new Plot();
@@ -36,8 +36,8 @@ public static class Charts
             lr.Add.ScatterLine(steps, schedule.Numbers($"lr_{group}").Select(Math.Log10).ToArray()).LegendText = group;
             beta.Add.ScatterLine(steps, schedule.Numbers($"beta1_{group}")).LegendText = group;
         }
-        Finish(lr, "Learning rate per batch, per parameter group", "training batch", "log10(lr)", learningRatePath);
-        Finish(beta, "Adam beta1 (momentum) per batch", "training batch", "beta1", momentumPath);
+        Finish(lr, $"Learning rate per {step}, per parameter group", $"training {step}", "log10(lr)", learningRatePath);
+        Finish(beta, $"Adam beta1 (momentum) per {step}", $"training {step}", "beta1", momentumPath);
     }
 
     public static void Confusion(ConfusionMatrix matrix, IReadOnlyList<string> vocab, string path)

@@ -81,17 +81,18 @@ public static class RunReport
                 history.Numbers("seconds")[i].ToString("F1", CultureInfo.InvariantCulture),
             ]));
 
+        // Artifacts made before schedule.csv existed still show the schedule, one point per epoch from history.csv.
         var schedulePath = Path.Combine(artifact, ArtifactFiles.Schedule);
-        if (File.Exists(schedulePath))
-        {
-            Charts.Schedule(TrainingCurves.Read(schedulePath), Path.Combine(folder, $"{prefix}-lr.png"), Path.Combine(folder, $"{prefix}-beta1.png"));
-            document.Images(($"{prefix}-lr.png", "learning rate per batch"), ($"{prefix}-beta1.png", "beta1 per batch"));
-        }
+        var (schedule, step) = File.Exists(schedulePath) ? (TrainingCurves.Read(schedulePath), "batch") : (history, "epoch");
+        Charts.Schedule(schedule, step, Path.Combine(folder, $"{prefix}-lr.png"), Path.Combine(folder, $"{prefix}-beta1.png"));
+        document.Images(($"{prefix}-lr.png", $"learning rate per {step}"), ($"{prefix}-beta1.png", $"beta1 per {step}"));
 
         using var predictions = SafeTensors.Load(Path.Combine(artifact, ArtifactFiles.ValidPredictions));
         var matrix = ConfusionMatrix.From(predictions[ArtifactFiles.ProbabilitiesKey], predictions[ArtifactFiles.TargetsKey], manifest.Vocab.Count);
         Charts.Confusion(matrix, manifest.Vocab, Path.Combine(folder, $"{prefix}-confusion.png"));
         document.Images(($"{prefix}-confusion.png", "confusion matrix"));
+        document.Table(["actual \\ predicted", .. manifest.Vocab], manifest.Vocab.Select((label, c) => (IReadOnlyList<string>)
+            [label, .. Enumerable.Range(0, matrix.Classes).Select(p => matrix.Counts[c, p].ToString(CultureInfo.InvariantCulture))]));
         var perClass = matrix.PerClassError;
         document.Table(["class", "validation images", "error"], manifest.Vocab.Select((label, c) => (IReadOnlyList<string>)
         [

@@ -97,6 +97,24 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
     }
 
     [Fact]
+    public void Status_after_Submit_finds_everything_up_to_date_and_then_names_a_changed_ensemble_weight()
+    {
+        var (exitCode, output) = BuildProgram.Run(trained.Directory.Path, "--target=Status", $"--pipeline={trained.PipelinePath}");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"{BuildProgram.ConvNeXtTask}: up to date", output);
+        Assert.Contains($"{BuildProgram.VitTask}: up to date", output);
+        Assert.Contains("Ensemble: up to date", output);
+
+        var reweighted = Path.Combine(trained.Directory.Path, "reweighted.yaml");
+        File.WriteAllText(reweighted, BuildProgram.TinyPipeline("e2e").Replace("ensemble_weight: 2", "ensemble_weight: 3", StringComparison.Ordinal));
+        (exitCode, output) = BuildProgram.Run(trained.Directory.Path, "--target=Status", $"--pipeline={reweighted}");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"{BuildProgram.VitTask}: up to date", output);
+        Assert.Contains("Ensemble: stale", output);
+        Assert.Contains($"{BuildProgram.VitTask}: ensemble_weight 2 -> 3", output);
+    }
+
+    [Fact]
     public void Tree_shows_the_graph_and_an_unknown_target_lists_the_targets()
     {
         var (treeExit, tree) = BuildProgram.Run(trained.Directory.Path, "--target=Submit", "--tree", $"--pipeline={trained.PipelinePath}");

@@ -43,13 +43,23 @@ public sealed class StatusJobTests : IDisposable
 
     public void Dispose() => directory.Dispose();
 
-    private IReadOnlyList<string> Reasons(PipelineConfig pipeline, CombinationConfig combination, string data = "data-before",
+    private PlannedTask Plan(PipelineConfig pipeline, CombinationConfig combination, string data = "data-before",
         string weights = "weights-1", string code = "code-1")
     {
         var inputs = FingerprintInputs.For(pipeline, combination, data, weights, code);
         var fingerprint = Fingerprint.Of(inputs);
         var (finished, reason) = store.Check(combination.Slug, fingerprint);
-        return StatusJob.Explain(store, new PlannedTask(combination, inputs, fingerprint, finished, reason), Listings).Reasons;
+        return new PlannedTask(combination, inputs, fingerprint, finished, reason);
+    }
+
+    private IReadOnlyList<string> Reasons(PipelineConfig pipeline, CombinationConfig combination, string data = "data-before",
+        string weights = "weights-1", string code = "code-1") =>
+        StatusJob.Explain(store, Plan(pipeline, combination, data, weights, code), Listings).Reasons;
+
+    private void RecordSubmission(params EnsembleMemberRecord[] members)
+    {
+        File.WriteAllText(Path.Combine(store.PipelineDirectory, EnsembleJob.SubmissionFileName), "image_id,label\n");
+        new EnsembleRecord(members).Write(store.PipelineDirectory);
     }
 
     [Fact]
@@ -94,5 +104,34 @@ public sealed class StatusJobTests : IDisposable
         Assert.Equal(["no artifact yet"], Reasons(Pipeline, other));
         File.WriteAllText(Path.Combine(store.PathOf(Combination.Slug), ArtifactFiles.TestProbabilities), "q");
         Assert.Equal([$"{ArtifactFiles.TestProbabilities} does not match the hash in its manifest"], Reasons(Pipeline, Combination));
+    }
+
+    [Fact]
+    public void The_ensemble_is_stale_without_a_submission_and_up_to_date_when_made_from_the_current_artifacts_and_weights()
+    {
+        var plan = Plan(Pipeline, Combination);
+        Assert.Equal(["no submission yet"], StatusJob.ExplainEnsemble(store, [(plan, 1)]).Reasons);
+        RecordSubmission(new EnsembleMemberRecord(Combination.TaskName, plan.Fingerprint, 1));
+        var status = StatusJob.ExplainEnsemble(store, [(plan, 1)]);
+        Assert.True(status.UpToDate);
+        Assert.Equal(["up to date"], status.Reasons);
+    }
+
+    [Fact]
+    public void Says_why_the_ensemble_is_stale_weight_member_to_train_retrained_added_or_removed()
+    {
+        var plan = Plan(Pipeline, Combination);
+        var task = Combination.TaskName;
+        RecordSubmission(new EnsembleMemberRecord(task, plan.Fingerprint, 1));
+        Assert.Equal([$"{task}: ensemble_weight 1 -> 2"], StatusJob.ExplainEnsemble(store, [(plan, 2)]).Reasons);
+        Assert.Equal([$"{task} would train first"], StatusJob.ExplainEnsemble(store, [(Plan(Pipeline, Combination, code: "code-2"), 1)]).Reasons);
+
+        RecordSubmission(new EnsembleMemberRecord(task, "an-earlier-fingerprint", 1), new EnsembleMemberRecord("Train:vit:old", "f", 1));
+        Assert.Equal([$"{task} was retrained since the submission was made", "Train:vit:old is no longer in the pipeline"],
+            StatusJob.ExplainEnsemble(store, [(plan, 1)]).Reasons);
+
+        RecordSubmission(new EnsembleMemberRecord("Train:vit:old", "f", 1));
+        Assert.Equal([$"{task} was not in the submission", "Train:vit:old is no longer in the pipeline"],
+            StatusJob.ExplainEnsemble(store, [(plan, 1)]).Reasons);
     }
 }

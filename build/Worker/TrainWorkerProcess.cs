@@ -21,13 +21,14 @@ public static class TrainWorkerProcess
     /// <param name="onLine">Sees every line the worker prints on standard output, as it prints it.</param>
     public static async Task RunAsync(string taskName, IEnumerable<string> arguments, bool echo, Action<string>? onLine = null)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var (program, prefix) = WorkerProgram();
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(typeof(TrainWorker).Assembly.Location);
+        foreach (var argument in prefix) start.ArgumentList.Add(argument);
         if (!Console.IsOutputRedirected) start.Environment[TrainJob.LiveProgressVariable] = "1";
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
 
@@ -84,12 +85,19 @@ public static class TrainWorkerProcess
         public int ExitCode { get; } = exitCode;
     }
 
-    /// <summary>The dotnet executable running this program (the SDK sets DOTNET_HOST_PATH under dotnet run/test).</summary>
-    private static string DotnetHost()
+    /// <summary>
+    /// This same program: its own executable when it runs as one (an apphost, or a self-contained publish on a
+    /// machine without .NET), else the dotnet host running its dll (tests; `dotnet Paddy.Build.dll`).
+    /// </summary>
+    private static (string Program, string[] Prefix) WorkerProgram()
     {
         var current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet") return current;
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var dll = typeof(TrainWorker).Assembly.Location;
+        if (current is not null && Path.GetFileName(current) == Path.GetFileNameWithoutExtension(dll)) return (current, []);
+        var dotnet = current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current
+            : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
+            : "dotnet";
+        return (dotnet, [dll]);
     }
 
     private static Task Pump(StreamReader reader, Action<string> onLine) => Task.Run(async () =>

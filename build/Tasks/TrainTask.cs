@@ -27,14 +27,13 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
     public override bool ShouldRun(BuildContext context)
     {
         var plan = context.PlanOf(combination);
-        if (context.Force) return true;
-        if (plan.IsUpToDate)
+        if (plan.IsUpToDate && !context.Force)
         {
             skipReason = $"up to date (fingerprint {plan.Fingerprint[..12]})";
             context.Outcomes[combination.TaskName] = "up to date";
             return false;
         }
-        if (context.SharedCache is { } cache)
+        if (!context.Force && context.SharedCache is { } cache)
         {
             var (restored, why) = cache.TryRestore(plan.Fingerprint, context.Store, combination.Slug);
             context.Planner.Invalidate(context.Resolved(combination));
@@ -46,7 +45,9 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
             }
             context.Log.Information($"{combination.TaskName}: {why}.");
         }
-        context.Log.Information($"{combination.TaskName}: {plan.Reason}; training.");
+        context.Log.Information(context.Force && plan.IsUpToDate
+            ? $"{combination.TaskName}: up to date, but --force; training."
+            : $"{combination.TaskName}: {plan.Reason}; training.");
         return true;
     }
 
@@ -67,9 +68,11 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
         var plan = context.PlanOf(combination);
         if (!context.AllowTraining)
             throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
+        Task Train() => TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan),
+            echo: context.Log.Verbosity > Verbosity.Quiet);
         try
         {
-            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan), context.Log.Verbosity > Verbosity.Quiet);
+            await Train();
         }
         catch (TrainWorkerProcess.WorkerFailedException e) when (e.ExitCode == TrainWorker.LibTorchErrorExitCode)
         {
@@ -77,7 +80,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
             // them alive, so a garbage collection at the wrong moment can free one mid-call: a rare error that does
             // not repeat. A second try resumes from the last epoch checkpoint; a real error fails again.
             context.Log.Warning($"{combination.TaskName}: libtorch failed in the worker; trying once more from its last checkpoint.");
-            await TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan), context.Log.Verbosity > Verbosity.Quiet);
+            await Train();
         }
         context.Planner.Invalidate(context.Resolved(combination));
         var done = context.PlanOf(combination);

@@ -18,7 +18,7 @@ public sealed class ModelBenchmark : IBenchmark
         ("swinv2_tiny (window 4)", size => new SwinTransformerV2(TinySwin(size), 0)),
     ];
 
-    private static SwinArchitecture TinySwin(int size) =>
+    internal static SwinArchitecture TinySwin(int size) =>
         new(size, size, PatchSize: 4, InChannels: 3, EmbedDim: 96, Depths: [2, 2, 6, 2], NumHeads: [3, 6, 12, 24], WindowHeight: 4, WindowWidth: 4);
 
     public string Name => "models";

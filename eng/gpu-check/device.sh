@@ -22,6 +22,7 @@ device=${DEVICE:-cuda}
 models=${BENCH_MODELS:-seed}
 rm -rf "$work"
 mkdir -p "$results" "$out"
+exec > >(tee -a "$results/device-output.txt") 2>&1
 
 within() { local cap=$1 rest=$((budget - (SECONDS - start) - 15)); ((rest < cap)) && cap=$rest; ((cap < 1)) && cap=1; echo "$cap"; }
 note() { echo "[$((SECONDS - start))s] $*" | tee -a "$results/timeline.txt"; }

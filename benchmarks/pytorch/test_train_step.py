@@ -111,7 +111,7 @@ class MeasureTests(unittest.TestCase):
         try:
             args = train_step.resolve(argparse.Namespace(
                 device="cpu", models="tiny", micro_batch=None, accumulate=None, warmup=None, timed=None, precision=None,
-                no_cudnn_benchmark=False, one="tiny_body"))
+                cudnn_benchmark=False, one="tiny_body"))
             record = train_step.measure(args)
         finally:
             train_step.build = original

@@ -42,7 +42,8 @@ def parse(argv):
     parser.add_argument("--warmup", type=int, default=None, help="micro-batches left out of the timing; default 8 (seed) or 2 (tiny)")
     parser.add_argument("--timed", type=int, default=None, help="timed micro-batches; default 40 (seed) or 4 (tiny)")
     parser.add_argument("--precision", choices=["fp16", "bf16", "fp32"], default=None, help="default fp16 on cuda, bf16 on cpu")
-    parser.add_argument("--no-cudnn-benchmark", action="store_true", help="fastai turns cudnn.benchmark on; this leaves it off, as TorchSharp must")
+    parser.add_argument("--cudnn-benchmark", action="store_true",
+                        help="let cuDNN time its algorithms (fastai's setup_cuda does; TorchSharp cannot), off by default as in PyTorch")
     parser.add_argument("--model-seconds", type=float, default=120, help="each model's process is stopped after this")
     parser.add_argument("--json", help="append one JSON line per model here")
     parser.add_argument("--one", help=argparse.SUPPRESS)
@@ -85,8 +86,8 @@ def run_child(args, name):
     command = [sys.executable, os.path.abspath(__file__), "--one", name, "--device", args.device,
                "--micro-batch", str(args.micro_batch), "--accumulate", str(args.accumulate), "--warmup", str(args.warmup),
                "--timed", str(args.timed), "--precision", args.precision]
-    if args.no_cudnn_benchmark:
-        command.append("--no-cudnn-benchmark")
+    if args.cudnn_benchmark:
+        command.append("--cudnn-benchmark")
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.model_seconds)
     except subprocess.TimeoutExpired as timeout:
@@ -127,7 +128,7 @@ def measure(args):
 
     device = torch.device(args.device)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = not args.no_cudnn_benchmark
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark
     meter = PeakMemory.start(device)
     torch.manual_seed(0)
     model, height, width = build(args.one, device)

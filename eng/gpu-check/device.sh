@@ -10,7 +10,8 @@
 # kept for packing. Caps: unpack + facts + undefined symbols ~15 | native rebuild (only when libtorch symbols are
 # missing) 200, on the cores from 4 up, while the PyTorch side of the benchmark runs on cores 0-3 | CUDA smoke 60
 # (twice when a rebuilt library fails and the shipped one is tried) | PyTorch side 60 a model, .NET side 60 a model,
-# both on cores 0-3 | Submit of pipeline.yaml 100, twice, then the artifacts compared | ProbeMemory only if 90 are left.
+# both on cores 0-3 | Submit of pipeline.yaml 100, twice, then the artifacts compared | PyTorch on ConvNeXt with
+# cudnn.benchmark, only if 60 are left | ProbeMemory only if 90 are left.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 start=$SECONDS
@@ -148,6 +149,14 @@ for run in 1 2; do
 done
 python3 eng/gpu-check/compare_artifacts.py "$work/artifacts-1/gpu-check" "$work/artifacts-2/gpu-check" >"$results/determinism.txt" 2>&1
 outcome "determinism: $(tail -1 "$results/determinism.txt")"
+
+if (($(within 60) >= 60)) && [ "$models" = seed ]; then
+  note "PyTorch side again for ConvNeXt with cudnn.benchmark on (what TorchSharp cannot ask for)"
+  PYTHONUNBUFFERED=1 timeout "$(within 60)" "${host[@]}" python3 benchmarks/pytorch/train_step.py --device "$device" \
+    --models convnext_large_in22k --cudnn-benchmark --model-seconds 55 --json "$results/bench-pytorch-cudnn-benchmark.jsonl" \
+    >"$results/bench-pytorch-cudnn-benchmark.txt" 2>&1
+  pack
+fi
 
 if (($(within 90) >= 90)); then
   note "ProbeMemory"

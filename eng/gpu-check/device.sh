@@ -91,7 +91,7 @@ pytorch_done=no
 if ((shipped_missing > 0)) || [ -n "${FORCE_REBUILD:-}" ]; then
   note "rebuilding TorchSharp's native library against this libtorch (at most $(within 200) s)"
   COMPILE_SECONDS=$(within 200) JOBS=$((cores > 8 ? cores - 4 : cores)) "${compile[@]}" \
-    bash eng/gpu-check/build-native.sh "$work/LibTorchSharp-0.107.0" "$work/native" >"$results/native-build.txt" 2>&1 &
+    bash eng/gpu-check/build-native.sh "${NATIVE_SOURCES:-$work/LibTorchSharp-0.107.0}" "$work/native" >"$results/native-build.txt" 2>&1 &
   build=$!
   if [ ${#host[@]} -gt 0 ]; then pytorch_side "while g++ runs on the other cores"; pytorch_done=yes; fi
   wait $build

@@ -169,6 +169,7 @@ fi
   echo "== facts"; cat "$results/facts.txt"
   echo "== outcome"; cat "$results/outcome.txt"
   echo "== benchmark"; cat "$results/bench-comparison.txt" 2>/dev/null || { cat "$results/bench-pytorch.txt" "$results/bench-torchsharp.txt" 2>/dev/null; }
+  echo "== PyTorch with cudnn.benchmark"; cat "$results/bench-pytorch-cudnn-benchmark.txt" 2>/dev/null
   echo "== determinism"; cat "$results/determinism.txt"
   echo "== timeline"; cat "$results/timeline.txt"
 } >"$results/summary.txt"

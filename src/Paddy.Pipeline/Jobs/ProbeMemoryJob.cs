@@ -14,7 +14,7 @@ public static class ProbeMemoryJob
 
     public static IReadOnlyList<ProbeRow> Run(PlanningRequest request, TaskPlanner planner, Func<CombinationConfig, int, long?> measure)
     {
-        if (!Directory.Exists(request.Pipeline.Data.Root)) throw new DirectoryNotFoundException(RunPlanning.MissingData(request.Pipeline));
+        if (!Directory.Exists(request.Pipeline.Data.Root)) throw new DirectoryNotFoundException($"{RunPlanning.MissingData(request.Pipeline)}.");
         var rows = request.Pipeline.Models.SelectMany(m => RunPlanning.ProbeRows(request, planner, m, measure)).ToList();
         Directory.CreateDirectory(request.Store.PipelineDirectory);
         File.WriteAllText(Path.Combine(request.Store.PipelineDirectory, FileName), JsonSerializer.Serialize(rows, ArtifactManifest.Json));

@@ -31,9 +31,10 @@ public static class RunPlanning
         var decisions = new Dictionary<string, TrainDecision>(StringComparer.Ordinal);
         if (combinations.Count > 0 && !Directory.Exists(request.Pipeline.Data.Root))
         {
-            if (request.Mode != PlanningMode.DryRun) throw new DirectoryNotFoundException(MissingData(request.Pipeline));
+            if (request.Mode != PlanningMode.DryRun) throw new DirectoryNotFoundException($"{MissingData(request.Pipeline)}.");
+            log($"{MissingData(request.Pipeline)}; a real run would stop here.");
             foreach (var combination in combinations)
-                decisions[combination.TaskName] = new(combination, null, TrainAction.Undecided, $"cannot be planned: {MissingData(request.Pipeline)}");
+                decisions[combination.TaskName] = new(combination, null, TrainAction.Undecided, "cannot be planned without its data");
             return decisions;
         }
         foreach (var combination in combinations)
@@ -43,7 +44,7 @@ public static class RunPlanning
 
     /// <summary>The error for a data folder that is not there, with the fix.</summary>
     public static string MissingData(PipelineConfig pipeline) =>
-        $"the data folder {pipeline.Data.Root} does not exist (data.root in {pipeline.SourcePath}). Put the Kaggle data there "
+        $"The data folder {pipeline.Data.Root} does not exist (data.root in {pipeline.SourcePath}). Put the Kaggle data there "
         + "(train_images/, test_images/, train.csv, sample_submission.csv) or set data.root to the folder that holds it";
 
     /// <summary>The memory probe's rows for a combination: remembered ones, or measured now and remembered.</summary>

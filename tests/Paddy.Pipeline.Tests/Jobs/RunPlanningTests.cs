@@ -66,7 +66,7 @@ public sealed class RunPlanningTests : IDisposable
     }
 
     [Fact]
-    public void A_probe_that_fails_for_another_reason_fails_its_task_with_that_reason_and_trains_nothing()
+    public async Task A_probe_that_fails_for_another_reason_fails_its_task_with_that_reason_and_trains_nothing()
     {
         var decision = Decide(PlanningMode.Build, (_, _) => throw new FileNotFoundException("train.csv is missing"));
         Assert.Equal(TrainAction.Undecided, decision.Action);
@@ -74,9 +74,9 @@ public sealed class RunPlanningTests : IDisposable
         Assert.DoesNotContain("does not fit", decision.Reason);
 
         var trained = false;
-        var e = Assert.ThrowsAsync<InvalidOperationException>(() => TrainTaskJob.RunAsync(
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TrainTaskJob.RunAsync(
             new TrainTaskRequest(decision, new TaskPlanner(pipeline, store), store, null, AllowTraining: true),
-            _ => { trained = true; return Task.CompletedTask; }, _ => { })).GetAwaiter().GetResult();
+            _ => { trained = true; return Task.CompletedTask; }, _ => { }));
         Assert.Equal($"{decision.TaskName}: {decision.Reason}.", e.Message);
         Assert.False(trained);
     }

@@ -140,7 +140,8 @@ public sealed class TaskLock : IDisposable
         return $"{holder} (that process has ended; a worker process it started still holds the lock)";
     }
 
-    private static bool IsRunning(int pid)
+    /// <summary>Whether a process of this host still runs (used to tell a dead writer's leftovers from live work).</summary>
+    internal static bool IsRunning(int pid)
     {
         try
         {

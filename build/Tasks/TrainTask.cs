@@ -3,6 +3,7 @@ using Cake.Core;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
 using Paddy.Build.Worker;
+using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 
 namespace Paddy.Build.Tasks;
@@ -65,7 +66,19 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     public override async Task RunAsync(BuildContext context)
     {
+        // Resolved first: an accum probe takes the task's lock itself. Another build on the same artifacts folder may be
+        // training this task: wait for it, then look again.
+        var resolved = context.Resolved(combination);
+        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(context.Store), combination.Slug, combination.TaskName,
+            message => context.Log.Information(message), CancellationToken.None);
+        context.Planner.Invalidate(resolved);
         var plan = context.PlanOf(combination);
+        if (plan.IsUpToDate && !context.Force)
+        {
+            context.Log.Information($"{combination.TaskName}: became up to date while this build waited for its lock (fingerprint {plan.Fingerprint[..12]}).");
+            context.Outcomes[combination.TaskName] = "up to date";
+            return;
+        }
         if (!context.AllowTraining)
             throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
         Task Train() => TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan),

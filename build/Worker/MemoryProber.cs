@@ -1,4 +1,6 @@
 using System.Globalization;
+using Cake.Core.Diagnostics;
+using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
 
@@ -18,12 +20,16 @@ public static class MemoryProber
         var cache = ProbeCache.For(context.Store);
         var key = ProbeCache.Key(combination, context.Planner.Data.Sha256, context.Device, budget);
         if (cache.Find(key) is { } known) return known;
+        // A probe writes into the task's work folder: never beside another process training or probing the same task.
+        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(context.Store),
+            combination.Slug, combination.TaskName, message => context.Log.Information(message), CancellationToken.None);
+        if (cache.Find(key) is { } probedMeanwhile) return probedMeanwhile;
 
         var rows = AccumSearch.Run(combination.TaskName, combination.Training.BatchSize, budget, accum =>
         {
             long? peak = null;
             TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.ProbeArguments(context, combination, accum),
-                context.Log.Verbosity > Cake.Core.Diagnostics.Verbosity.Quiet, line =>
+                context.Log.Verbosity > Verbosity.Quiet, line =>
             {
                 if (line.StartsWith(TrainJob.PeakMemoryLinePrefix, StringComparison.Ordinal)
                     && long.TryParse(line[TrainJob.PeakMemoryLinePrefix.Length..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes))

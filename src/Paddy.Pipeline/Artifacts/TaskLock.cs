@@ -125,14 +125,19 @@ public sealed class TaskLock : IDisposable
         {
             return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (e.HResult == SharingViolation)
+        catch (IOException e) when (e.HResult == HeldElsewhere)
         {
             return null;
         }
     }
 
-    /// <summary>ERROR_SHARING_VIOLATION as an HRESULT: what .NET reports on every platform when another handle holds the lock.</summary>
-    private const int SharingViolation = unchecked((int)0x80070020);
+    /// <summary>
+    /// What .NET reports when another handle holds the lock: ERROR_SHARING_VIOLATION on Windows; on Unix the errno of
+    /// a refused non-blocking flock, EWOULDBLOCK (11 on Linux, 35 on macOS and the BSDs).
+    /// </summary>
+    private static readonly int HeldElsewhere = OperatingSystem.IsWindows() ? unchecked((int)0x80070020)
+        : OperatingSystem.IsLinux() ? 11
+        : 35;
 
     private static string Describe(Holder holder)
     {

@@ -7,7 +7,7 @@ namespace Paddy.Pipeline.Tests.Build;
 public sealed class ConcurrentBuildTests
 {
     [Fact]
-    public void A_second_build_waits_for_the_one_training_its_task_then_uses_that_artifact_so_the_task_is_trained_once()
+    public async Task A_second_build_waits_for_the_one_training_its_task_then_uses_that_artifact_so_the_task_is_trained_once()
     {
         using var directory = new TestDirectory();
         File.WriteAllText(Path.Combine(directory.Path, "pipeline.yaml"), BuildProgram.TinyPipeline("e2e", models: "convnext", convnextEpochs: 3));
@@ -20,7 +20,7 @@ public sealed class ConcurrentBuildTests
         // Both outputs are read at once: a build whose output nobody reads blocks, and the other waits for it.
         var secondRun = Task.Run(() => BuildProgram.Finish(second, "the second build"));
         var (firstExit, firstOutput) = BuildProgram.Finish(first, "the first build");
-        var (secondExit, secondOutput) = secondRun.GetAwaiter().GetResult();
+        var (secondExit, secondOutput) = await secondRun;
 
         Assert.True(firstExit == 0, firstOutput);
         Assert.True(secondExit == 0, secondOutput);

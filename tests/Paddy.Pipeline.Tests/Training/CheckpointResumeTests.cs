@@ -1,4 +1,5 @@
 using Paddy.Pipeline.Training;
+using Paddy.Pipeline.Training.Callbacks;
 using Paddy.Pipeline.Training.History;
 using static TorchSharp.torch;
 
@@ -12,11 +13,11 @@ public sealed class CheckpointResumeTests
 
     // Shuffled data, dropout, batch norm, bfloat16 and an accumulation that straddles epochs: everything a
     // resume has to replay.
-    private static Learner NewLearner(string workFolder)
+    private static Learner NewLearner(string workFolder, string plan = "test plan")
     {
         var (train, valid) = TinyData.Loaders(trainCount: 20, validCount: 8, batchSize: 4);
         var model = TinyClassifier.Create(11, batchNorm: true, dropout: 0.3);
-        return LearnerFactory.Create(model, train, valid, workFolder, mixedPrecision: ScalarType.BFloat16, accumulationSamples: 12);
+        return LearnerFactory.Create(model, train, valid, workFolder, mixedPrecision: ScalarType.BFloat16, accumulationSamples: 12, plan: plan);
     }
 
     private static void CancelAt(Learner learner, CancellationTokenSource source, TrainingPhase phase, int epoch, int iteration) =>
@@ -51,7 +52,7 @@ public sealed class CheckpointResumeTests
             using var source = new CancellationTokenSource();
             CancelAt(interrupted, source, Enum.Parse<TrainingPhase>(parts[0]), int.Parse(parts[1]), int.Parse(parts[2]));
             Assert.Throws<OperationCanceledException>(() => interrupted.FineTune(Epochs, 0.01, FreezeEpochs, cancellation: source.Token));
-            Assert.True(File.Exists(interrupted.CheckpointPath));
+            Assert.True(File.Exists(interrupted.Checkpointing().FilePath));
         }
         using var resumed = NewLearner(folder.Path);
         resumed.FineTune(Epochs, 0.01, FreezeEpochs);
@@ -69,16 +70,17 @@ public sealed class CheckpointResumeTests
     public void A_checkpoint_of_another_plan_is_refused_with_its_path_and_delete_removes_it()
     {
         using var folder = new TempFolder();
-        using (var learner = NewLearner(folder.Path)) learner.FineTune(1, 0.01);
-        using var other = NewLearner(folder.Path);
-        Assert.True(File.Exists(other.CheckpointPath));
+        const string plan = "fine_tune(epochs=1, base_lr=0.01)";
+        using (var learner = NewLearner(folder.Path, plan)) learner.FineTune(1, 0.01);
+        using var checkpointing = new CheckpointCallback(folder.Path, plan);
+        Assert.True(File.Exists(checkpointing.FilePath));
 
-        var error = Assert.Throws<InvalidOperationException>(() => other.FineTune(2, 0.01));
+        var error = Assert.Throws<InvalidOperationException>(() => NewLearner(folder.Path, "fine_tune(epochs=2, base_lr=0.01)"));
 
-        Assert.Contains(other.CheckpointPath, error.Message);
+        Assert.Contains(checkpointing.FilePath, error.Message);
         Assert.Contains("fine_tune(epochs=1", error.Message);
-        other.DeleteCheckpoint();
-        Assert.False(File.Exists(other.CheckpointPath));
+        checkpointing.Delete();
+        Assert.False(File.Exists(checkpointing.FilePath));
     }
 
     // Seconds differ between runs; everything else must not.

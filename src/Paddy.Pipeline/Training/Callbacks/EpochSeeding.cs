@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace Paddy.Pipeline.Training.Callbacks;
+
+/// <summary>
+/// Reseeds torch's global generator (dropout's) before every epoch from (seed, phase, epoch), so that a resumed
+/// epoch draws exactly what the uninterrupted epoch drew.
+/// </summary>
+public sealed class EpochSeeding(long seed) : Callback
+{
+    public override int Order => -100;
+
+    public override void BeforeEpoch()
+    {
+        long epochSeed = unchecked(seed * 1_000_003L + (long)Learner.Phase * 1_009L + Learner.Epoch);
+        manual_seed(epochSeed);
+        if (cuda.is_available()) cuda.manual_seed_all(epochSeed);
+    }
+}

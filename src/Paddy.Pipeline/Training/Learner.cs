@@ -65,6 +65,12 @@ public sealed class Learner : IDisposable
     /// <summary>Epochs of the fits this learner ran before the current one, finished or skipped.</summary>
     public int EpochsBeforeFit { get; private set; }
 
+    /// <summary>
+    /// The epoch counted over every fit of this learner, which the loaders are asked for: fastai draws a fresh shuffle
+    /// and augmentation in every epoch, so the unfrozen fit's first epoch must not replay the frozen fit's.
+    /// </summary>
+    public int LoaderEpoch => EpochsBeforeFit + Epoch;
+
     /// <summary>Index of the batch within the current pass.</summary>
     public int Iteration { get; private set; }
 
@@ -175,8 +181,8 @@ public sealed class Learner : IDisposable
     {
         Training = true;
         Model.train();
-        WithEvents<CancelTrainException>(() => AllBatches(TrainLoader, Epoch), TrainingEvent.BeforeTrain, TrainingEvent.AfterCancelTrain, TrainingEvent.AfterTrain);
-        Validate(ValidLoader, Epoch);
+        WithEvents<CancelTrainException>(() => AllBatches(TrainLoader, LoaderEpoch), TrainingEvent.BeforeTrain, TrainingEvent.AfterCancelTrain, TrainingEvent.AfterTrain);
+        Validate(ValidLoader, LoaderEpoch);
     }
 
     private void Validate(IBatchLoader loader, int loaderEpoch)

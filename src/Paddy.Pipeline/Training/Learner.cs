@@ -123,8 +123,12 @@ public sealed class Learner : IDisposable
             TrainIteration = 0;
             WithEvents<CancelFitException>(() =>
             {
-                for (; Epoch < EpochCount; Epoch++)
+                // BeforeFit has run: a resuming callback may have moved Epoch past the finished epochs.
+                for (int epoch = Epoch; epoch < EpochCount; epoch++)
+                {
+                    Epoch = epoch;
                     WithEvents<CancelEpochException>(DoEpoch, TrainingEvent.BeforeEpoch, TrainingEvent.AfterCancelEpoch, TrainingEvent.AfterEpoch);
+                }
             }, TrainingEvent.BeforeFit, TrainingEvent.AfterCancelFit, TrainingEvent.AfterFit);
             EpochsBeforeFit += epochs;
         }

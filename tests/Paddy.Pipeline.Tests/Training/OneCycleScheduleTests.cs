@@ -129,6 +129,22 @@ public sealed class OneCycleScheduleTests
     }
 
     [Fact]
+    public void Fine_tune_with_no_freeze_epochs_trains_only_the_unfrozen_fit()
+    {
+        using var folder = new TempFolder();
+        var (train, valid) = TinyData.Loaders(trainCount: 8, validCount: 4, batchSize: 4);
+        using var learner = LearnerFactory.Create(TinyClassifier.Create(4), train, valid, folder.Path);
+
+        learner.FineTune(2, 0.01, freezeEpochs: 0);
+
+        Assert.Equal([TrainingPhase.Unfrozen], learner.History.Epochs.Select(e => e.Phase).Distinct());
+        Assert.Equal(2, learner.History.Epochs.Count);
+        // slice(5e-5, 5e-3) with div 5 at the first batch.
+        AssertClose(1e-5, learner.History.Batches[0].LearningRates[0]);
+        AssertClose(1e-3, learner.History.Batches[0].LearningRates[1]);
+    }
+
+    [Fact]
     public void Lr_slices_spread_over_groups_as_fastai_set_hyper()
     {
         Assert.Equal([1e-3, 1e-2], LrSlice.Upto(1e-2).ForGroups(2));

@@ -49,7 +49,8 @@ public sealed class BatchNorm1d : nn.Module<Tensor, Tensor>
         if (training)
         {
             using var noGrad = no_grad();
-            num_batches_tracked.add_(1);
+            using var one = 1L.ToScalar();
+            num_batches_tracked.add_(one);
         }
         return nn.functional.batch_norm(Autocast.ToFloat32(x), running_mean, running_var, weight, bias, training, Momentum, Eps);
     }

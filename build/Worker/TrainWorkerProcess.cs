@@ -32,7 +32,7 @@ public static class TrainWorkerProcess
         foreach (var argument in prefix) start.ArgumentList.Add(argument);
         if (!Console.IsOutputRedirected) start.Environment[TrainJob.LiveProgressVariable] = "1";
         var device = arguments.LastOrDefault(a => a.StartsWith("--device=", StringComparison.Ordinal))?["--device=".Length..] ?? "auto";
-        foreach (var (name, value) in WorkerEnvironment.For(device, CpuBudget.Cores, Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES")))
+        foreach (var (name, value) in WorkerEnvironment.For(device, CpuBudget.Cores, Environment.GetEnvironmentVariable))
             start.Environment[name] = value;
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
 

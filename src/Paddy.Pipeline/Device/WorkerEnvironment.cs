@@ -11,6 +11,7 @@ namespace Paddy.Pipeline.Device;
 /// - One OpenMP thread per core the process may use (<see cref="CpuBudget"/>), and idle threads that sleep rather than
 ///   spin (OMP_WAIT_POLICY, GOMP_SPINCOUNT, KMP_BLOCKTIME; .NET's thread pool likewise): spinning threads take the
 ///   cores that decoding and other processes on a shared machine need.
+/// A variable the user has already set in the parent's environment is left as it is (the child inherits it).
 /// </summary>
 public static class WorkerEnvironment
 {
@@ -19,8 +20,9 @@ public static class WorkerEnvironment
 
     /// <param name="device">The --device choice (auto, cpu, cuda, cuda:N).</param>
     /// <param name="cores">Cores the worker may use.</param>
-    /// <param name="parentVisibleDevices">The parent's CUDA_VISIBLE_DEVICES, if any: cuda:N counts within it.</param>
-    public static IReadOnlyDictionary<string, string> For(string device, int cores, string? parentVisibleDevices)
+    /// <param name="parent">The parent's environment (Environment.GetEnvironmentVariable); its CUDA_VISIBLE_DEVICES, if
+    /// any, is what cuda:N counts within.</param>
+    public static IReadOnlyDictionary<string, string> For(string device, int cores, Func<string, string?> parent)
     {
         var threads = Math.Max(1, cores).ToString(CultureInfo.InvariantCulture);
         var environment = new Dictionary<string, string>
@@ -34,9 +36,11 @@ public static class WorkerEnvironment
             ["KMP_BLOCKTIME"] = "0",
             ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
         };
+        foreach (var name in environment.Keys.ToList())
+            if (!string.IsNullOrEmpty(parent(name))) environment.Remove(name);
         if (CudaOrdinal(device) is { } ordinal)
         {
-            environment["CUDA_VISIBLE_DEVICES"] = PhysicalGpu(ordinal, parentVisibleDevices);
+            environment["CUDA_VISIBLE_DEVICES"] = PhysicalGpu(ordinal, parent("CUDA_VISIBLE_DEVICES"));
             environment[NarrowedDeviceVariable] = ordinal.ToString(CultureInfo.InvariantCulture);
         }
         return environment;

@@ -4,10 +4,23 @@ namespace Paddy.Pipeline.Tests.Device;
 
 public sealed class WorkerEnvironmentTests
 {
+    private static string? Unset(string name) => null;
+
+    private static Func<string, string?> Visible(string devices) => name => name == "CUDA_VISIBLE_DEVICES" ? devices : null;
+
+    [Fact]
+    public void A_variable_the_user_has_set_is_left_for_the_child_to_inherit()
+    {
+        var environment = WorkerEnvironment.For("cpu", 4, name => name is "CUBLAS_WORKSPACE_CONFIG" or "OMP_NUM_THREADS" ? "user" : null);
+        Assert.False(environment.ContainsKey("CUBLAS_WORKSPACE_CONFIG"));
+        Assert.False(environment.ContainsKey("OMP_NUM_THREADS"));
+        Assert.Equal("4", environment["MKL_NUM_THREADS"]);
+    }
+
     [Fact]
     public void A_cuda_N_worker_sees_only_GPU_N_in_PCI_order_with_deterministic_cublas_and_sleeping_threads()
     {
-        var environment = WorkerEnvironment.For("cuda:2", cores: 3, parentVisibleDevices: null);
+        var environment = WorkerEnvironment.For("cuda:2", cores: 3, Unset);
 
         Assert.Equal("2", environment["CUDA_VISIBLE_DEVICES"]);
         Assert.Equal("2", environment[WorkerEnvironment.NarrowedDeviceVariable]);
@@ -23,15 +36,15 @@ public sealed class WorkerEnvironmentTests
     [Fact]
     public void Cuda_N_counts_within_the_parents_visible_devices_and_other_choices_leave_the_GPUs_alone()
     {
-        Assert.Equal("GPU-b", WorkerEnvironment.For("cuda:1", 2, "GPU-a, GPU-b")["CUDA_VISIBLE_DEVICES"]);
-        Assert.Equal("7", WorkerEnvironment.For("CUDA:1", 2, "3,7")["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("GPU-b", WorkerEnvironment.For("cuda:1", 2, Visible("GPU-a, GPU-b"))["CUDA_VISIBLE_DEVICES"]);
+        Assert.Equal("7", WorkerEnvironment.For("CUDA:1", 2, Visible("3,7"))["CUDA_VISIBLE_DEVICES"]);
         foreach (var choice in new[] { "auto", "cpu", "cuda" })
         {
-            var environment = WorkerEnvironment.For(choice, 2, null);
+            var environment = WorkerEnvironment.For(choice, 2, Unset);
             Assert.False(environment.ContainsKey("CUDA_VISIBLE_DEVICES"), choice);
             Assert.Equal(":4096:8", environment["CUBLAS_WORKSPACE_CONFIG"]);
         }
-        var error = Assert.Throws<ArgumentException>(() => WorkerEnvironment.For("cuda:2", 2, "3,7"));
+        var error = Assert.Throws<ArgumentException>(() => WorkerEnvironment.For("cuda:2", 2, Visible("3,7")));
         Assert.Contains("CUDA_VISIBLE_DEVICES=3,7", error.Message);
     }
 

@@ -10,7 +10,7 @@ namespace Paddy.Pipeline.Training.Optimization;
 /// and decoupled weight decay skips norm parameters and biases. Frozen parameters are neither stepped nor decayed.
 /// At the first step after a state reset each group's trainable parameters (those with a gradient) move into flat
 /// buffers (<see cref="FlatGroup"/>): from then on their values and gradients are views of those buffers, and a step
-/// is about nine operations per group whatever the number of tensors. Replace a gradient tensor only before that
+/// is five operations per group plus four per <see cref="DenominatorChunkElements"/> values, whatever the number of tensors. Replace a gradient tensor only before that
 /// step; in-place changes (backward's accumulation, zeroing, unscaling) are what the buffers expect.
 /// </summary>
 public sealed class FastaiAdam : IDisposable
@@ -19,6 +19,13 @@ public sealed class FastaiAdam : IDisposable
     public const double Eps = 1e-5;
     private const double InitialLearningRate = 1e-3;
     private const double InitialBeta1 = 0.9;
+
+    /// <summary>
+    /// The denominator sqrt(v / debias2) + eps is a temporary as large as what it covers: computed over at most this
+    /// many values at a time (64 MB of float32), it costs a few operations more per step on a large model instead of
+    /// a whole model's worth of memory at the step's peak.
+    /// </summary>
+    public const long DenominatorChunkElements = 1L << 24;
 
     private readonly Dictionary<string, AdamParameterState> state = new();
     private FlatGroup?[]? flat;
@@ -118,8 +125,14 @@ public sealed class FastaiAdam : IDisposable
         using var debias2 = Debias(Beta2, step).ToScalar();
         using var eps = Eps.ToScalar();
         using var stepSize = (-hyper.LearningRate / Debias(beta1, step)).ToScalar();
-        var denominator = group.SquareAverage.div(debias2).sqrt_().add_(eps);
-        group.Parameters.addcdiv_(group.GradAverage, denominator, value: stepSize);
+        long total = group.Parameters.shape[0];
+        for (long start = 0; start < total; start += DenominatorChunkElements)
+        {
+            using var chunk = NewDisposeScope();
+            long n = Math.Min(DenominatorChunkElements, total - start);
+            var denominator = group.SquareAverage.narrow(0, start, n).div(debias2).sqrt_().add_(eps);
+            group.Parameters.narrow(0, start, n).addcdiv_(group.GradAverage.narrow(0, start, n), denominator, value: stepSize);
+        }
     }
 
     /// <summary>The flat buffers of each group (null where nothing in the group has a gradient), made on first use.</summary>

@@ -19,15 +19,16 @@ namespace Paddy.Pipeline.Benchmarks.Optimizer;
 public sealed class OptimizerBenchmark : IBenchmark
 {
     public string Name => "optimizer";
-    public string Description => "vit_large optimizer step per-tensor vs flat, and host reads per micro-batch (options: --model vit_large_patch16_224 --steps 3)";
+    public string Description => "vit_large optimizer step per-tensor vs flat, and host reads per micro-batch (options: --model vit_large_patch16_224 --steps 3 --part all|step|reads)";
 
     public void Run(IReadOnlyList<string> arguments)
     {
         var modelName = Option(arguments, "--model", "vit_large_patch16_224");
         var steps = int.Parse(Option(arguments, "--steps", "3"));
         Console.WriteLine($"CPU, {get_num_threads()} torch threads; medians of {steps} steps after one warm-up");
-        OptimizerStep(modelName, steps);
-        HostReadsPerMicroBatch();
+        var part = Option(arguments, "--part", "all");
+        if (part is "all" or "step") OptimizerStep(modelName, steps);
+        if (part is "all" or "reads") HostReadsPerMicroBatch();
     }
 
     private static void OptimizerStep(string modelName, int steps)

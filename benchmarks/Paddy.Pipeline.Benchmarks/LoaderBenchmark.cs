@@ -49,7 +49,7 @@ public sealed class LoaderBenchmark : IBenchmark
         }
     }
 
-    private static List<LabelledImage> WriteImages(string folder, int count)
+    internal static List<LabelledImage> WriteImages(string folder, int count)
     {
         Directory.CreateDirectory(folder);
         var names = new string[count];
@@ -186,7 +186,7 @@ public sealed class LoaderBenchmark : IBenchmark
         return tensor(bytes, [items.Count, size.Height, size.Width, 3]);
     }
 
-    private static (nn.Module<Tensor, Tensor> Model, optim.Optimizer Optimizer) SmallConvNet()
+    internal static (nn.Module<Tensor, Tensor> Model, optim.Optimizer Optimizer) SmallConvNet()
     {
         torch.manual_seed(0);
         var model = nn.Sequential(
@@ -197,7 +197,7 @@ public sealed class LoaderBenchmark : IBenchmark
         return (model, optim.AdamW(model.parameters(), 1e-3));
     }
 
-    private static void Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor images, Tensor targets)
+    internal static void Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor images, Tensor targets)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Cake.Core;
 using Cake.Core.Diagnostics;
+using Paddy.Pipeline.Device;
 using Paddy.Pipeline.Jobs;
 
 namespace Paddy.Build.Worker;
@@ -30,6 +31,9 @@ public static class TrainWorkerProcess
         };
         foreach (var argument in prefix) start.ArgumentList.Add(argument);
         if (!Console.IsOutputRedirected) start.Environment[TrainJob.LiveProgressVariable] = "1";
+        var device = arguments.LastOrDefault(a => a.StartsWith("--device=", StringComparison.Ordinal))?["--device=".Length..] ?? "auto";
+        foreach (var (name, value) in WorkerEnvironment.For(device, CpuBudget.Cores, Environment.GetEnvironmentVariable))
+            start.Environment[name] = value;
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
 
         using var child = Process.Start(start) ?? throw new CakeException("Could not start the training worker process.");

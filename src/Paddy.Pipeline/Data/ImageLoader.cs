@@ -22,7 +22,8 @@ public sealed record LoaderSettings(ItemResize ItemResize, BatchAugmentation Aug
 {
     /// <summary>Batches decoded ahead of the one the model is computing.</summary>
     public int PrefetchBatches { get; init; } = 3;
-    public int DecodeThreads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Decoders in parallel: one per core this process may use (its affinity and cgroup quota), not per core of the machine.</summary>
+    public int DecodeThreads { get; init; } = Paddy.Pipeline.Device.CpuBudget.Cores;
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Paddy.Pipeline.Device;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Data;
@@ -17,13 +19,24 @@ public static class Lighting
         return -Math.Log(1 / x - 1);
     }
 
+    /// <summary>The per-image shift added in logit space: logit(brightness), as float32.</summary>
+    public static float Shift(double brightness) => (float)Logit(brightness);
+
     /// <summary>images: float [B,3,H,W] in [0,1]; one brightness and one contrast per image.</summary>
     public static Tensor Apply(Tensor images, double[] brightness, double[] contrast)
     {
+        using var shift = tensor(brightness.Select(Shift).ToArray(), device: images.device);
+        using var scale = tensor(contrast.Select(c => (float)c).ToArray(), device: images.device);
+        return Apply(images, shift, scale);
+    }
+
+    /// <summary>images: float [B,3,H,W] in [0,1]; shift (<see cref="Shift"/>) and contrast: float [B] on the images' device.</summary>
+    public static Tensor Apply(Tensor images, Tensor shift, Tensor contrast)
+    {
         using var scope = NewDisposeScope();
-        var shift = tensor(brightness.Select(b => (float)Logit(b)).ToArray(), device: images.device).view(-1, 1, 1, 1);
-        var scale = tensor(contrast.Select(c => (float)c).ToArray(), device: images.device).view(-1, 1, 1, 1);
-        var logits = -(1 / images.clamp(Epsilon, 1 - Epsilon) - 1).log();
-        return ((logits + shift) * scale).sigmoid().MoveToOuterDisposeScope();
+        using var low = Epsilon.ToScalar();
+        using var high = (1 - Epsilon).ToScalar();
+        var logits = images.clamp(low, high).reciprocal().sub_(HeldScalars.One).log_().neg_();
+        return logits.add_(shift.view(-1, 1, 1, 1), HeldScalars.One).mul_(contrast.view(-1, 1, 1, 1)).sigmoid_().MoveToOuterDisposeScope();
     }
 }

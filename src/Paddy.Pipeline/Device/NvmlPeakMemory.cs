@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Paddy.Pipeline.Device;
@@ -15,22 +16,32 @@ public sealed class NvmlPeakMemory : IPeakMemoryMeter
     private readonly int processId = Environment.ProcessId;
     private readonly CancellationTokenSource stop = new();
     private Thread? sampler;
-    private long peak;
+    // NVML's NVML_VALUE_NOT_AVAILABLE, which some drivers report as a process's used memory.
+    private const ulong NotAvailable = ulong.MaxValue;
+    private long peak = -1;
     private long baselineUsed;
 
     private NvmlPeakMemory(IntPtr device) => this.device = device;
 
     public string Source => "device memory of this process (NVML, sampled every 50 ms)";
 
-    public long? PeakBytes => Interlocked.Read(ref peak);
+    /// <summary>The peak, or null (unknown) when no sample could be taken.</summary>
+    public long? PeakBytes => Interlocked.Read(ref peak) is >= 0 and var bytes ? bytes : null;
 
-    /// <summary>A meter for GPU <paramref name="index"/>; if NVML cannot be loaded, a meter that says so and measures nothing.</summary>
-    public static IPeakMemoryMeter Create(int index)
+    /// <summary>
+    /// A meter for <paramref name="gpu"/>: an index in PCI bus order (the worker's CUDA_DEVICE_ORDER) or a GPU UUID, as
+    /// CUDA_VISIBLE_DEVICES names it. If NVML cannot be loaded, a meter that says so and measures nothing.
+    /// </summary>
+    public static IPeakMemoryMeter Create(string gpu)
     {
         try
         {
             Check(nvmlInit_v2(), "nvmlInit");
-            Check(nvmlDeviceGetHandleByIndex_v2((uint)index, out var handle), "nvmlDeviceGetHandleByIndex");
+            IntPtr handle;
+            if (uint.TryParse(gpu, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+                Check(nvmlDeviceGetHandleByIndex_v2(index, out handle), $"nvmlDeviceGetHandleByIndex({index})");
+            else
+                Check(nvmlDeviceGetHandleByUUID(gpu, out handle), $"nvmlDeviceGetHandleByUUID({gpu})");
             return new NvmlPeakMemory(handle);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or InvalidOperationException)
@@ -62,7 +73,7 @@ public sealed class NvmlPeakMemory : IPeakMemoryMeter
     }
 
     /// <summary>
-    /// The process's own figure when the driver lists our pid; inside a container whose pid namespace hides it,
+    /// The process's own figure when the driver lists our pid; inside a container whose pid namespace hides it, or when the driver reports the process figure as not available,
     /// the device's used memory above what was used when the meter started.
     /// </summary>
     private long? UsedByThisProcess()
@@ -72,7 +83,7 @@ public sealed class NvmlPeakMemory : IPeakMemoryMeter
         if (nvmlDeviceGetComputeRunningProcesses_v3(device, ref count, processes) == 0)
         {
             for (int i = 0; i < count; i++)
-                if (processes[i].Pid == processId) return (long)processes[i].UsedGpuMemory;
+                if (processes[i].Pid == processId && processes[i].UsedGpuMemory != NotAvailable) return (long)processes[i].UsedGpuMemory;
         }
         return DeviceUsed() is { } used ? Math.Max(0, used - baselineUsed) : null;
     }
@@ -106,6 +117,7 @@ public sealed class NvmlPeakMemory : IPeakMemoryMeter
     [DllImport(Library)] private static extern int nvmlDeviceGetMemoryInfo(IntPtr device, out MemoryInfo memory);
     [DllImport(Library)] private static extern int nvmlShutdown();
     [DllImport(Library)] private static extern int nvmlDeviceGetHandleByIndex_v2(uint index, out IntPtr device);
+    [DllImport(Library)] private static extern int nvmlDeviceGetHandleByUUID([MarshalAs(UnmanagedType.LPStr)] string uuid, out IntPtr device);
     [DllImport(Library)] private static extern int nvmlDeviceGetComputeRunningProcesses_v3(IntPtr device, ref uint count, [Out] ProcessInfo[] infos);
 
     private sealed class Unavailable(string reason) : IPeakMemoryMeter

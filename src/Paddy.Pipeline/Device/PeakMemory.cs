@@ -19,7 +19,9 @@ public static class PeakMemory
 {
     /// <summary>The meter for a device: NVML for CUDA (when the driver library loads), the kernel's VmHWM for the CPU.</summary>
     public static IPeakMemoryMeter For(TorchSharp.torch.Device device) =>
-        device.type == TorchSharp.DeviceType.CUDA ? NvmlPeakMemory.Create(device.index < 0 ? 0 : device.index) : new ProcessPeakMemory();
+        device.type == TorchSharp.DeviceType.CUDA
+            ? NvmlPeakMemory.Create(WorkerEnvironment.PhysicalGpu(device.index < 0 ? 0 : device.index, Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES")))
+            : new ProcessPeakMemory();
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Paddy.Pipeline.Data;
+using Paddy.Pipeline.Device;
 using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Inference;
@@ -24,7 +25,7 @@ public static class Tta
             throw new ArgumentException($"The plain loader has {plain.ItemCount} items, the augmented one {augmented.ItemCount}; they must hold the same items.");
         using var scope = NewDisposeScope();
         var sum = probabilities(augmented, 0);
-        for (var pass = 1; pass < passes; pass++) sum.add_(probabilities(augmented, pass));
+        for (var pass = 1; pass < passes; pass++) sum.add_(probabilities(augmented, pass), HeldScalars.One);
         return Combine(sum / passes, probabilities(plain, 0), beta).MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,6 @@
 using Paddy.Pipeline.Device;
-using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Models;
@@ -49,7 +49,7 @@ public sealed class BatchNorm1d : nn.Module<Tensor, Tensor>
         if (training)
         {
             using var noGrad = no_grad();
-            num_batches_tracked.add_(1);
+            num_batches_tracked.add_(HeldScalars.One, HeldScalars.One);
         }
         return nn.functional.batch_norm(Autocast.ToFloat32(x), running_mean, running_var, weight, bias, training, Momentum, Eps);
     }

@@ -362,7 +362,8 @@ public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         var (windows, tokens) = (x.shape[0], x.shape[1]);
         var qkvHeads = qkv.forward(x).reshape(windows, tokens, 3, heads, -1).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (qkvHeads[0], qkvHeads[1], qkvHeads[2]);
-        var logits = Autocast.ToFloat32(matmul(q * scale, k.transpose(-2, -1))) + RelativePositionBias(tokens);
+        using var scaleScalar = scale.ToScalar();
+        var logits = Autocast.ToFloat32(matmul(q.mul(scaleScalar), k.transpose(-2, -1))) + RelativePositionBias(tokens);
         if (mask is not null) logits = SwinWindows.AddMask(logits, mask);
         var weights = softmax(logits, -1);
         var attended = matmul(Autocast.ForCompute(weights), Autocast.ForCompute(v)).transpose(1, 2).reshape(windows, tokens, -1);
@@ -396,7 +397,8 @@ public static class StochasticDepth
         Array.Fill(shape, 1L);
         shape[0] = residual.shape[0];
         using var kept = empty(shape, residual.dtype, residual.device).bernoulli_(keep);
-        if (keep > 0) kept.div_(keep);
+        using var keepScalar = keep.ToScalar();
+        if (keep > 0) kept.div_(keepScalar);
         return residual * kept;
     }
 }

@@ -274,7 +274,8 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         var unitQ = nn.functional.normalize(Autocast.ToFloat32(q), dim: -1);
         var unitK = nn.functional.normalize(Autocast.ToFloat32(k), dim: -1);
         var cosine = Autocast.ToFloat32(matmul(Autocast.ForCompute(unitQ), Autocast.ForCompute(unitK).transpose(-2, -1)));
-        var logits = cosine * logit_scale.clamp(max: MaxLogitScale).exp() + PositionBias(tokens);
+        using var maxLogitScale = MaxLogitScale.ToScalar();
+        var logits = cosine * logit_scale.clamp_max(maxLogitScale).exp() + PositionBias(tokens);
         if (mask is not null) logits = SwinWindows.AddMask(logits, mask);
         var weights = softmax(logits, -1);
         var attended = matmul(Autocast.ForCompute(weights), Autocast.ForCompute(v)).transpose(1, 2).reshape(windows, tokens, channels);
@@ -286,7 +287,8 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     {
         var table = Autocast.ToFloat32(cpb_mlp.forward(relative_coords_table)).view(-1, heads);
         var bias = table.index_select(0, relative_position_index.view(-1)).view(tokens, tokens, -1).permute(2, 0, 1);
-        return 16 * sigmoid(bias).unsqueeze(0);
+        using var sixteen = 16.0.ToScalar();
+        return sigmoid(bias).unsqueeze(0).mul(sixteen);
     }
 
     /// <summary>

@@ -63,7 +63,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         long batch = x.shape[0], tokens = x.shape[1], channels = x.shape[2];
         var heads = qkv.forward(x).reshape(batch, tokens, 3, numHeads, channels / numHeads).permute(2, 0, 3, 1, 4);
         var (q, k, v) = (heads[0], heads[1], heads[2]);
-        var logits = q.mul(scale).matmul(k.transpose(-2, -1));
+        using var scaleScalar = scale.ToScalar();
+        var logits = q.mul(scaleScalar).matmul(k.transpose(-2, -1));
         var weights = Autocast.ForCompute(Autocast.ToFloat32(logits).softmax(-1));
         var mixed = weights.matmul(Autocast.ForCompute(v)).transpose(1, 2).reshape(batch, tokens, channels);
         return proj.forward(mixed).MoveToOuterDisposeScope();

@@ -50,4 +50,36 @@ public class BatchAugmentationTests
         Assert.True(first.allclose(again, rtol: 0, atol: 0));
         Assert.False(first.allclose(other, rtol: 0, atol: 1e-3));
     }
+
+    [Fact]
+    public void Grid_sample_shrinks_as_fastai_computes_it_from_the_grid_width_and_its_last_dimension()
+    {
+        // fastai: d = min(H_in / coords.shape[-2], W_in / coords.shape[-1]) / 2 with coords [B, H_out, W_out, 2].
+        // The seed's convnext_large crop: 480x480 to (320, 224): min(480/224, 480/2)/2 = 1.0714 > 1, so 448x448 first.
+        Assert.Equal((448L, 448L), BatchAugmentation.AreaShrinkSize(480, 480, 320, 224, span: 2));
+        // A 640x480 item to (320, 224): min(640/224, 240)/2 = 1.4286: floor(640/1.4286) x floor(480/1.4286).
+        Assert.Equal((448L, 336L), BatchAugmentation.AreaShrinkSize(640, 480, 320, 224, span: 2));
+        // Zoomed in as far as the shrink (z = 2/span >= d): no shrink.
+        Assert.Null(BatchAugmentation.AreaShrinkSize(480, 480, 320, 224, span: 1.8));
+        Assert.Null(BatchAugmentation.AreaShrinkSize(480, 480, 480, 480, span: 2));
+    }
+
+    [Fact]
+    public void Valid_resize_of_480_to_320x224_area_shrinks_to_448_then_samples_bilinearly()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(17);
+        var image = randint(0, 256, [1, 3, 480, 480], dtype: ScalarType.Byte, generator: generator);
+        var result = new BatchAugmentation(new ImageSize(320, 224), Identity).Valid(image);
+
+        var shrunk = nn.functional.adaptive_avg_pool2d(image.to_type(ScalarType.Float32) / 255, [448, 448]);
+        var identity = eye(2, 3, dtype: ScalarType.Float32).unsqueeze(0);
+        var grid = nn.functional.affine_grid(identity, [1, 3, 320, 224], align_corners: true);
+        var expected = nn.functional.grid_sample(shrunk, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: true);
+        var unshrunk = nn.functional.grid_sample(image.to_type(ScalarType.Float32) / 255, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Reflection, align_corners: true);
+
+        Assert.Equal([1L, 3, 320, 224], result.shape);
+        Assert.True(result.allclose(expected, rtol: 0, atol: 1e-6));
+        Assert.False(result.allclose(unshrunk, rtol: 0, atol: 1e-3));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Paddy.Pipeline.Training.Checkpoints;
+using TorchSharp;
 
 namespace Paddy.Pipeline.Training.Callbacks;
 
@@ -33,7 +34,8 @@ public sealed class GradientAccumulation : Callback, ICheckpointed
     public override void AfterLoss()
     {
         if (!Learner.Training) return;
-        Learner.LossGrad = Learner.LossGrad!.div(SamplesPerStep / (double)Learner.Batch!.Size);
+        using var divisor = (SamplesPerStep / (double)Learner.Batch!.Size).ToScalar();
+        Learner.LossGrad = Learner.LossGrad!.div(divisor);
     }
 
     public override void BeforeStep()

@@ -1,3 +1,5 @@
+using Paddy.Pipeline.Device;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Training.Optimization;
@@ -28,14 +30,21 @@ public sealed class LossScaler
     /// <summary>Consecutive clean steps since the scale last changed (torch's growth tracker).</summary>
     public int CleanSteps { get; private set; }
 
-    public Tensor ScaleLoss(Tensor loss) => loss.mul(Scale);
+    public Tensor ScaleLoss(Tensor loss)
+    {
+        using var scale = Scale.ToScalar();
+        return loss.mul(scale);
+    }
 
-    /// <summary>Divides the gradients by the scale in place; returns false when any of them holds inf or NaN.</summary>
+    /// <summary>
+    /// Divides the gradients by the scale in place; returns false when any of them holds inf or NaN. Its one host
+    /// read is the only one the training step makes per optimizer step; pass the optimizer's flat gradient buffers.
+    /// </summary>
     public bool Unscale(IEnumerable<Tensor> gradients)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        double inverse = 1.0 / Scale;
+        using var inverse = (1.0 / Scale).ToScalar();
         Tensor? allFinite = null;
         foreach (var gradient in gradients)
         {
@@ -43,7 +52,7 @@ public sealed class LossScaler
             var finite = gradient.isfinite().all();
             allFinite = allFinite is null ? finite : allFinite.logical_and(finite);
         }
-        bool clean = allFinite is null || allFinite.item<bool>();
+        bool clean = allFinite is null || HostReads.Item<bool>(allFinite);
         lastStepOverflowed = !clean;
         return clean;
     }

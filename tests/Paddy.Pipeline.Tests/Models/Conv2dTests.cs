@@ -42,11 +42,7 @@ public class Conv2dTests(ITestOutputHelper output)
         Assert.Equal(ScalarType.BFloat16, y.dtype);
         (y.to_type(ScalarType.Float32) * upstream).sum().backward();
 
-        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
-        var w64 = conv.weight.detach().to_type(ScalarType.Float64).requires_grad_();
-        var y64 = nn.functional.conv2d(x64, w64, conv.bias!.detach().to_type(ScalarType.Float64),
-            strides: [stride, stride], padding: [padding, padding], groups: groups);
-        (y64 * upstream.to_type(ScalarType.Float64)).sum().backward();
+        var (y64, x64, w64) = Float64Truth(conv, x, upstream, stride, padding, groups);
 
         AssertWithinBFloat16Rounding("output", y, y64);
         AssertWithinBFloat16Rounding("input gradient", x.grad!, x64.grad!);
@@ -72,16 +68,24 @@ public class Conv2dTests(ITestOutputHelper output)
         var y = conv.forward(x);
         (y * upstream).sum().backward();
 
-        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
-        var w64 = conv.weight.detach().to_type(ScalarType.Float64).requires_grad_();
-        var y64 = nn.functional.conv2d(x64, w64, conv.bias!.detach().to_type(ScalarType.Float64),
-            strides: [stride, stride], padding: [padding, padding], groups: groups);
-        (y64 * upstream.to_type(ScalarType.Float64)).sum().backward();
+        var (y64, x64, w64) = Float64Truth(conv, x, upstream, stride, padding, groups);
 
         // float32 sums of a few hundred products: a few units of 2^-24 each, far inside 1e-5 of the largest value.
         AssertWithin("output", y, y64, 1e-5);
         AssertWithin("input gradient", x.grad!, x64.grad!, 1e-5);
         AssertWithin("weight gradient", conv.weight.grad!, w64.grad!, 1e-5);
+    }
+
+    /// <summary>The convolution and the gradients of sum(output * upstream) in float64, from the layer's own values.</summary>
+    private static (Tensor Output, Tensor Input, Tensor Weight) Float64Truth(
+        Conv2d conv, Tensor x, Tensor upstream, int stride, int padding, int groups)
+    {
+        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
+        var w64 = conv.weight.detach().to_type(ScalarType.Float64).requires_grad_();
+        var y64 = nn.functional.conv2d(x64, w64, conv.bias!.detach().to_type(ScalarType.Float64),
+            strides: [stride, stride], padding: [padding, padding], groups: groups);
+        (y64 * upstream.to_type(ScalarType.Float64)).sum().backward();
+        return (y64, x64, w64);
     }
 
     private void AssertWithinBFloat16Rounding(string what, Tensor actual, Tensor truth) => AssertWithin(what, actual, truth, BFloat16Bound);

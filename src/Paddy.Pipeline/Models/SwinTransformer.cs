@@ -46,6 +46,7 @@ public sealed class SwinTransformer : TimmModel
         norm = new LayerNorm(dim, NormEps);
         head = new SwinClassifierHead(dim, numClasses);
         RegisterComponents();
+        TimmInit.Linears(this);
     }
 
     public SwinArchitecture Architecture { get; }

@@ -53,6 +53,8 @@ public sealed class SwinTransformerV2 : TimmModel
         norm = new LayerNorm(dim, NormEps);
         head = new SwinClassifierHead(dim, numClasses);
         RegisterComponents();
+        // timm's init_weights: its _init_weights on every Linear; the blocks zeroed their post-norms (_init_respostnorm).
+        TimmInit.Linears(this);
     }
 
     public SwinArchitecture Architecture { get; }

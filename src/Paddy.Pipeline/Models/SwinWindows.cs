@@ -149,8 +149,6 @@ public static class SwinWindows
             .view(-1, heads, tokens, tokens);
     }
 
-    // timm labels the slices [0, size - window), [size - window, size - shift), [size - shift, size); an
-    // unshifted side is one region, as timm's last slice (-0:) then overwrites the whole side.
     /// <summary>
     /// A computed buffer after Module.to(dtype, device): on the new device, floating buffers in the new dtype,
     /// integer indices unchanged, as torch converts buffers. The old tensor is disposed when a copy was made.
@@ -163,6 +161,8 @@ public static class SwinWindows
         return moved.DetachFromDisposeScope();
     }
 
+    // timm labels the slices [0, size - window), [size - window, size - shift), [size - shift, size); an
+    // unshifted side is one region, as timm's last slice (-0:) then overwrites the whole side.
     private static int Region(int position, int size, int window, int shift) =>
         shift == 0 ? 0 : position < size - window ? 0 : position < size - shift ? 1 : 2;
 

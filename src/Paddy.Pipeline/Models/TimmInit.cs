@@ -17,4 +17,19 @@ public static class TimmInit
         nn.init.normal_(tensor, 0, std);
         tensor.clamp_(-2, 2);
     }
+
+    /// <summary>
+    /// timm's _init_weights for its transformers (ViT's init_weights_vit_timm, Swin's and SwinV2's _init_weights):
+    /// every Linear weight trunc_normal(std 0.02) and its bias zero; norms and convolutions keep torch's defaults.
+    /// </summary>
+    public static void Linears(nn.Module model)
+    {
+        using var noGrad = no_grad();
+        foreach (var (_, module) in model.named_modules())
+        {
+            if (module is not Layers.Linear linear) continue;
+            TruncatedNormal(linear.weight, std: 0.02);
+            linear.bias?.zero_();
+        }
+    }
 }

@@ -190,12 +190,7 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
         using var noGrad = no_grad();
         TimmInit.TruncatedNormal(pos_embed, std: 0.02);
         nn.init.normal_(cls_token, std: 1e-6);
-        foreach (var (_, module) in named_modules())
-        {
-            if (module is not Layers.Linear linear) continue;
-            TimmInit.TruncatedNormal(linear.weight, std: 0.02);
-            linear.bias?.zero_();
-        }
+        TimmInit.Linears(this);
     }
 
     /// <summary>Builds from timm constructor kwargs (img_size, patch_size, embed_dim, depth, num_heads, num_classes, in_chans, mlp_ratio).</summary>

@@ -10,7 +10,7 @@ public sealed class DefaultDeviceCollection;
 
 /// <summary>
 /// Our full-size models have exactly the state dict (names, order, shapes) that current timm gives the real
-/// pretrained models, listed in shared/fixtures/timm/real_models/*.state_dict.txt.
+/// pretrained models, listed in tests/fixtures/timm/real_models/*.state_dict.txt.
 /// </summary>
 [Collection(nameof(DefaultDeviceCollection))]
 public sealed class RealModelStateDictTests

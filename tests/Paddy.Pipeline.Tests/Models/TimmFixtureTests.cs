@@ -42,6 +42,31 @@ public sealed class TimmFixtureTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_fixture_folder_without_its_files_is_listed_and_refused_by_name_not_skipped()
+    {
+        var root = Directory.CreateTempSubdirectory("timm-fixtures-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "broken"));
+            Directory.CreateDirectory(Path.Combine(root, "real_models"));
+            Assert.Equal(["broken"], TimmFixtures.FixtureNamesIn(root));
+            var error = Assert.Throws<FileNotFoundException>(() => TimmFixtures.ConfigIn(root, "broken"));
+            Assert.Contains(Path.Combine(root, "broken"), error.Message);
+            Assert.Contains("config.json", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_repository_holds_every_fixture_the_tests_name()
+    {
+        Assert.Equal(["convnext", "convnext_nonsquare", "swin", "swinv2", "vit"], TimmFixtures.FixtureNames());
+    }
+
+    [Fact]
     public void Unknown_model_class_is_refused_with_the_ported_classes_named()
     {
         var error = Assert.Throws<NotSupportedException>(() =>

@@ -4,24 +4,40 @@ using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Tests.Models;
 
-/// <summary>Finds the timm golden fixtures: $TIMM_FIXTURES, else a shared/fixtures/timm folder above the test assembly.</summary>
+/// <summary>
+/// Finds the timm golden fixtures: $TIMM_FIXTURES, else the repository's tests/fixtures/timm (found above the test
+/// assembly). Every folder there but real_models is a fixture.
+/// </summary>
 public static class TimmFixtures
 {
-    private const string RelativeRoot = "shared/fixtures/timm";
+    private const string RelativeRoot = "tests/fixtures/timm";
+    private const string RealModelsFolder = "real_models";
 
     public static string Root { get; } = FindRoot();
 
-    public static IEnumerable<string> FixtureNames() =>
-        Directory.GetDirectories(Root)
-            .Where(d => File.Exists(Path.Combine(d, "config.json")))
+    /// <summary>Every fixture folder, readable or not: one that lacks its files fails its test rather than vanishing.</summary>
+    public static IEnumerable<string> FixtureNames() => FixtureNamesIn(Root);
+
+    public static IEnumerable<string> FixtureNamesIn(string root) =>
+        Directory.GetDirectories(root)
             .Select(Path.GetFileName)
+            .Where(name => name != RealModelsFolder)
             .OfType<string>()
             .Order(StringComparer.Ordinal);
 
     public static string PathOf(string fixture, string file) => Path.Combine(Root, fixture, file);
 
-    public static JsonObject Config(string fixture) =>
-        JsonNode.Parse(File.ReadAllText(PathOf(fixture, "config.json")))!.AsObject();
+    public static JsonObject Config(string fixture) => ConfigIn(Root, fixture);
+
+    public static JsonObject ConfigIn(string root, string fixture)
+    {
+        var path = Path.Combine(root, fixture, "config.json");
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"The timm fixture folder {Path.Combine(root, fixture)} has no config.json. Regenerate it as " +
+                $"{Path.Combine(root, "README.md")} says, or remove the folder.", path);
+        return JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+    }
 
     public static Tensor Expected(string fixture, string name)
     {
@@ -47,6 +63,7 @@ public static class TimmFixtures
             if (Directory.Exists(candidate)) return candidate;
         }
         throw new DirectoryNotFoundException(
-            $"No {RelativeRoot} folder above {AppContext.BaseDirectory}. Put shared/ beside the checkout or set TIMM_FIXTURES.");
+            $"No {RelativeRoot} folder above {AppContext.BaseDirectory}. Run the tests from a checkout of the repository, " +
+            "which holds the fixtures, or set TIMM_FIXTURES to a copy of them.");
     }
 }

@@ -17,6 +17,7 @@ public sealed class BuildContext : CakeContextAdapter
 {
     private readonly Lazy<TaskPlanner> planner;
     private readonly Dictionary<string, int> resolvedAccum = new(StringComparer.Ordinal);
+    private readonly Lazy<DataPreflightResult> preflight;
 
     public BuildContext(ICakeContext context) : base(context)
     {
@@ -31,6 +32,7 @@ public sealed class BuildContext : CakeContextAdapter
         Pipeline = PipelineLoader.Load(PipelinePath, ModelCatalog.Names);
         Store = new ArtifactStore(Path.Combine(ArtifactsRoot, Pipeline.Name));
         planner = new Lazy<TaskPlanner>(() => new TaskPlanner(Pipeline, Store));
+        preflight = new Lazy<DataPreflightResult>(CheckData);
     }
 
     public string PipelinePath { get; }
@@ -76,6 +78,22 @@ public sealed class BuildContext : CakeContextAdapter
 
     /// <summary>The task's fingerprint and up-to-date state, for its resolved combination.</summary>
     public PlannedTask PlanOf(CombinationConfig combination) => Planner.Plan(Resolved(combination));
+
+    /// <summary>
+    /// The one data pre-flight (<see cref="DataPreflight"/>), done the first time a Train task asks: every dataset
+    /// problem in one error, once, before anything trains; its warnings and skipped images printed once here.
+    /// </summary>
+    public DataPreflightResult Preflight => preflight.Value;
+
+    private DataPreflightResult CheckData()
+    {
+        var result = DataPreflight.Run(Pipeline.Data, Planner.Data.Sha256, DataPreflight.CacheFolder(Store));
+        foreach (var warning in result.Warnings) this.Log.Warning(warning);
+        if (result.Skipped.Count > 0)
+            this.Log.Warning($"Leaving out {result.Skipped.Count} bad training image(s) (data.skip_bad_images: true); each artifact lists them:"
+                             + string.Concat(result.Skipped.Select(b => $"{System.Environment.NewLine}  {b.RelativePath}: {b.Reason}")));
+        return result;
+    }
 
     /// <summary>Fingerprints and up-to-date checks, computed once per run (data files hashed once for all tasks).</summary>
     public TaskPlanner Planner => planner.Value;

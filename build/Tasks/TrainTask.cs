@@ -26,6 +26,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     public override bool ShouldRun(BuildContext context)
     {
+        _ = context.Preflight;
         var plan = context.PlanOf(combination);
         if (plan.IsUpToDate && !context.Force)
         {

@@ -4,6 +4,7 @@ using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
 using Paddy.Build.Worker;
 using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Data;
 
 namespace Paddy.Build.Tasks;
 
@@ -54,11 +55,11 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     /// <summary>
     /// A failed model (a crash or out-of-memory in its worker) does not stop the others from training; Ensemble then
-    /// refuses to run and names it. Ctrl-C stops the whole build.
+    /// refuses to run and names it. Ctrl-C and bad data (the pre-flight's one error) stop the whole build.
     /// </summary>
     public override void OnError(Exception exception, BuildContext context)
     {
-        if (exception is OperationCanceledException) ExceptionDispatchInfo.Throw(exception);
+        if (exception is OperationCanceledException or DatasetException) ExceptionDispatchInfo.Throw(exception);
         context.FailedTasks[combination.TaskName] = exception.Message;
         context.Outcomes[combination.TaskName] = "failed";
         context.Log.Error($"{combination.TaskName} failed; the other tasks go on. {exception.Message}");

@@ -2,6 +2,7 @@ using System.Globalization;
 using Cake.Core;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
+using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
 using Spectre.Console;
 
@@ -24,12 +25,12 @@ public sealed class EnsembleTask : FrostingTask<BuildContext>
         var result = EnsembleJob.Run(context.Store, members);
         if (context.Log.Verbosity < Verbosity.Normal) return result;
 
-        var table = new Table().Title("Validation error (each model on its own split; ensemble on the images all models held out)");
+        var table = new Table().Title($"Validation error ({context.Pipeline.Data.Split.YamlName()} split; the ensemble on the images all models held out)");
         table.AddColumns("model", "weight", "valid error", "valid images", $"on the {result.CommonValidCount} common");
         foreach (var m in result.Members)
             table.AddRow(Markup.Escape(m.Task), Number(m.Weight), Percent(m.ValidError), m.ValidCount.ToString(CultureInfo.InvariantCulture),
                 m.ErrorOnCommonItems is { } e ? Percent(e) : "-");
-        table.AddRow("[bold]ensemble[/]", "", "", "", result.EnsembleErrorOnCommonItems is { } ee ? $"[bold]{Percent(ee)}[/]" : "no common images");
+        table.AddRow("[bold]ensemble[/]", "", "", "", result.EnsembleErrorOnCommonItems is { } ee ? $"[bold]{Percent(ee)}[/]" : $"too few common images (under {EnsembleResult.MinimumCommonImages})");
         AnsiConsole.Write(table);
         return result;
     }

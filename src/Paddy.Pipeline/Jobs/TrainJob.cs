@@ -46,10 +46,10 @@ public static class TrainJob
         manual_seed(seed);
 
         var (dataset, skipped) = ReadCheckedData(request, output);
-        var (trainIndices, validIndices) = RandomSplit.Split(dataset.TrainItems.Count, request.Pipeline.Data.ValidPct, seed);
+        var (trainIndices, validIndices) = RandomSplit.For(request.Pipeline.Data, dataset.TrainItems.Count, request.Pipeline.Seed, seed);
         var trainItems = trainIndices.Select(i => dataset.TrainItems[i]).ToList();
         var validItems = validIndices.Select(i => dataset.TrainItems[i]).ToList();
-        output.WriteLine($"{dataset.TrainItems.Count} training images in {dataset.Vocab.Count} classes: {trainItems.Count} to train, {validItems.Count} to validate (split seed {seed}); {dataset.TestItems.Count} test images.");
+        output.WriteLine($"{dataset.TrainItems.Count} training images in {dataset.Vocab.Count} classes: {trainItems.Count} to train, {validItems.Count} to validate ({request.Pipeline.Data.Split.YamlName()} split); {dataset.TestItems.Count} test images.");
 
         using var setup = Prepare(request, combination, dataset, seed, device, output);
         var (model, halfType, Loader) = (setup.Model, setup.HalfType, setup.Loader);
@@ -178,8 +178,8 @@ public static class TrainJob
     }
 
     /// <summary>
-    /// The seed's notebook drew a fresh random split for every model; here each combination gets its own split,
-    /// reproducibly: a seed derived from the pipeline seed and the combination's key.
+    /// The seed's notebook drew a fresh random split (and fresh randomness) for every model; here each combination
+    /// gets its own seed, reproducibly, derived from the pipeline seed and the combination's key.
     /// </summary>
     public static int CombinationSeed(int pipelineSeed, CombinationConfig combination)
     {

@@ -30,7 +30,7 @@ public sealed class DataPreflightEndToEndTests
 
     private static string Pipeline(string root, bool skip) =>
         BuildProgram.TinyPipeline("preflight", models: "convnext")
-            .Replace($"data: {{ root: {BuildProgram.SampleData} }}", $"data: {{ root: {root}, skip_bad_images: {(skip ? "true" : "false")} }}");
+            .Replace($"data: {{ root: {BuildProgram.SampleData},", $"data: {{ root: {root}, skip_bad_images: {(skip ? "true" : "false")},");
 
     [Fact]
     public void Submit_prints_every_data_problem_in_one_error_once_and_fails()

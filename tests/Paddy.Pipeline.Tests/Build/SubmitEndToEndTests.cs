@@ -80,7 +80,9 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
                 Assert.Contains($"src=\"{slug}-{chart}.png\"", html);
             }
         }
-        Assert.Contains("Ensemble error on the common images:", markdown);
+        Assert.Contains("data.split is shared: every model held out the same 200 images", markdown);
+        Assert.Matches(@"\| ensemble, configured weights \| \d+\.\d\d % \(95% CI [^|]+, 200 images\) \|", markdown);
+        Assert.Matches(@"\| ensemble, equal weights \| \d+\.\d\d % \(95% CI [^|]+, 200 images\) \|", markdown);
     }
 
     [Fact]

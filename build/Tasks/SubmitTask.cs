@@ -14,11 +14,9 @@ public sealed class SubmitTask : FrostingTask<BuildContext>
     public override void Run(BuildContext context)
     {
         var result = context.Ensemble ?? EnsembleTask.Ensemble(context);
-        var models = context.Pipeline.Models
-            .Select(m => (Combination: m, Manifest: context.PlanOf(m).Finished!))
-            .Select(m => new ReportedModel(m.Combination.TaskName, m.Combination.Slug, m.Combination.EnsembleWeight, m.Manifest))
-            .ToList();
-        var report = RunReport.Write(context.Store, context.Pipeline.Name, models, result);
+        var models = ScoreTask.Models(context);
+        var score = ScoreTask.Score(context, models);
+        var report = RunReport.Write(context.Store, context.Pipeline.Name, models, result, score);
         if (context.Log.Verbosity < Verbosity.Normal) return;
 
         var table = new Table().Title("Summary");
@@ -34,6 +32,8 @@ public sealed class SubmitTask : FrostingTask<BuildContext>
         }
         AnsiConsole.Write(table);
         context.Log.Information($"Submission: {result.SubmissionPath} ({result.SubmissionRows} rows, sample_submission order).");
+        if (score is not null)
+            context.Log.Information($"Test accuracy: {score.Submission.Accuracy.ToString("P2", CultureInfo.InvariantCulture)} on {score.Submission.Matrix.Total} test images with known labels ({score.SolutionPath}).");
         context.Log.Information($"Report: {report}");
     }
 }

@@ -1,5 +1,3 @@
-using CsvHelper;
-
 namespace Paddy.Pipeline.Data;
 
 /// <summary>A training image: its path relative to the dataset root ('/'-separated) and its index in the vocab.</summary>
@@ -140,7 +138,7 @@ public sealed class ImageDataset
         var folderOfName = found.ToDictionary(p => Path.GetFileName(p.Key), p => p.Value, StringComparer.Ordinal);
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var labelsInCsv = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (line, values) in ReadRows(trainCsv, ["image_id", "label"], required: 2, errors))
+        foreach (var (line, values) in CsvRows.Read(trainCsv, ["image_id", "label"], required: 2, errors))
         {
             var (imageId, label) = (values[0], values[1]);
             if (PathProblem(imageId) is { } pathProblem)
@@ -170,7 +168,7 @@ public sealed class ImageDataset
         if (File.Exists(submission))
         {
             var items = new List<string>();
-            foreach (var (line, values) in ReadRows(submission, ["image_id"], required: 1, errors))
+            foreach (var (line, values) in CsvRows.Read(submission, ["image_id"], required: 1, errors))
             {
                 var imageId = values[0];
                 if (PathProblem(imageId) is { } pathProblem)
@@ -187,32 +185,6 @@ public sealed class ImageDataset
             ? Directory.EnumerateFiles(testFolder).Where(IsImageFile).Select(Path.GetFileName)
                 .Order(StringComparer.Ordinal).Select(name => Relative(TestFolder, name!)).ToList()
             : [];
-    }
-
-    /// <summary>The rows of a CSV file as (line, values of <paramref name="columns"/>); a row with an empty value in
-    /// one of the first <paramref name="required"/> columns is an error.</summary>
-    private static List<(int Line, string[] Values)> ReadRows(string csvPath, string[] columns, int required, List<string> errors)
-    {
-        var rows = new List<(int, string[])>();
-        using var csv = CsvReader.FromFile(csvPath, new CsvReaderOptions { TrackLineNumbers = true });
-        csv.ReadHeader();
-        if (columns.Any(c => !csv.Headers.Contains(c)))
-        {
-            errors.Add($"{csvPath}, line 1: the header must contain the columns {string.Join(", ", columns)}.");
-            return rows;
-        }
-        while (csv.Read())
-        {
-            var line = (int)csv.LineNumber;
-            var values = columns.Select(c => csv.GetString(c).Trim()).ToArray();
-            if (values.Take(required).Any(v => v.Length == 0))
-            {
-                errors.Add($"{csvPath}, line {line}: empty {string.Join(" or ", columns.Take(required))}.");
-                continue;
-            }
-            rows.Add((line, values));
-        }
-        return rows;
     }
 
     private static bool IsImageFile(string path) => ImageExtensions.Contains(Path.GetExtension(path));

@@ -15,11 +15,14 @@ public sealed record ReportedModel(string Task, string Slug, double Weight, Arti
 /// </summary>
 public static class RunReport
 {
-    public static string Write(ArtifactStore store, string pipelineName, IReadOnlyList<ReportedModel> models, EnsembleResult ensemble)
+    /// <param name="score">The test score against known labels, when a solution was available.</param>
+    public static string Write(ArtifactStore store, string pipelineName, IReadOnlyList<ReportedModel> models, EnsembleResult ensemble,
+        ScoreResult? score = null)
     {
         var folder = Path.Combine(store.PipelineDirectory, "report");
         Directory.CreateDirectory(folder);
         var document = new ReportDocument($"Paddy Pipeline run report: {pipelineName}");
+        if (score is not null) WriteScore(document, score);
         WriteEnsemble(document, folder, models, ensemble);
         foreach (var model in models) WriteModel(document, folder, store.PathOf(model.Slug), model);
         document.Save(folder);
@@ -61,6 +64,23 @@ public static class RunReport
             label, Enumerable.Range(0, vocab.Count).Sum(p => ensemble.Weighted!.Counts[k, p]).ToString(CultureInfo.InvariantCulture),
             .. perClass.Select(errors => double.IsNaN(errors[k]) ? "-" : Percent(errors[k])),
         ]));
+    }
+
+    private static void WriteScore(ReportDocument document, ScoreResult score)
+    {
+        var all = score.Models.Prepend(score.Submission).ToList();
+        var images = score.Submission.Matrix.Total;
+        document.Heading("Test score");
+        document.Paragraph($"Against the known labels of {images} test images in {score.SolutionPath}.");
+        document.Table(["predictions", "test accuracy", "test error"], all.Select(s => (IReadOnlyList<string>)
+            [s.Name, Percent(s.Accuracy), MeasuredError.Of(s.Matrix).ToString()]));
+        document.Table(["class", "test images", .. all.Select(s => $"{Short(s.Name)} error")], score.Vocab.Select((label, k) => (IReadOnlyList<string>)
+        [
+            label, Enumerable.Range(0, score.Vocab.Count).Sum(p => score.Submission.Matrix.Counts[k, p]).ToString(CultureInfo.InvariantCulture),
+            .. all.Select(s => double.IsNaN(s.Matrix.PerClassError[k]) ? "-" : Percent(s.Matrix.PerClassError[k])),
+        ]));
+        document.Paragraph($"Confusion matrix of {score.Submission.Name} on the test images:");
+        ConfusionTable(document, score.Vocab, score.Submission.Matrix);
     }
 
     /// <summary>The data.split the models were trained with, as their fingerprints recorded it.</summary>
@@ -107,8 +127,7 @@ public static class RunReport
         var matrix = ConfusionMatrix.From(predictions[ArtifactFiles.ProbabilitiesKey], predictions[ArtifactFiles.TargetsKey], manifest.Vocab.Count);
         Charts.Confusion(matrix, manifest.Vocab, Path.Combine(folder, $"{prefix}-confusion.png"));
         document.Images(($"{prefix}-confusion.png", "confusion matrix"));
-        document.Table(["actual \\ predicted", .. manifest.Vocab], manifest.Vocab.Select((label, c) => (IReadOnlyList<string>)
-            [label, .. Enumerable.Range(0, matrix.Classes).Select(p => matrix.Counts[c, p].ToString(CultureInfo.InvariantCulture))]));
+        ConfusionTable(document, manifest.Vocab, matrix);
         var perClass = matrix.PerClassError;
         document.Table(["class", "validation images", "error"], manifest.Vocab.Select((label, c) => (IReadOnlyList<string>)
         [
@@ -116,6 +135,10 @@ public static class RunReport
             double.IsNaN(perClass[c]) ? "-" : Percent(perClass[c]),
         ]));
     }
+
+    private static void ConfusionTable(ReportDocument document, IReadOnlyList<string> vocab, ConfusionMatrix matrix) =>
+        document.Table(["actual \\ predicted", .. vocab], vocab.Select((label, c) => (IReadOnlyList<string>)
+            [label, .. Enumerable.Range(0, matrix.Classes).Select(p => matrix.Counts[c, p].ToString(CultureInfo.InvariantCulture))]));
 
     private static string Short(string task) => task.StartsWith("Train:", StringComparison.Ordinal) ? task[6..] : task;
 

@@ -62,6 +62,11 @@ public class DataPreflightTests
         Assert.Equal("train_images/normal/104.jpg", skipped.RelativePath);
         Assert.Contains("empty file", skipped.Reason);
         Assert.Contains(result.Warnings, w => w.Contains("not listed"));
+
+        var remembered = DataPreflight.Run(Settings(folder, skip: true), "sha-2", cache.Root);
+        Assert.True(remembered.Remembered);
+        Assert.Equal(result.Skipped, remembered.Skipped);
+        Assert.Equal(result.Warnings, remembered.Warnings);
     }
 
     [Fact]

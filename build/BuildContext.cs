@@ -1,7 +1,6 @@
 using Cake.Common;
 using Cake.Core;
 using Cake.Core.Diagnostics;
-using Paddy.Build.Worker;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
@@ -10,18 +9,19 @@ using Paddy.Pipeline.Models;
 namespace Paddy.Build;
 
 /// <summary>
-/// The typed context every task receives (Frosting's FrostingContext): the pipeline, its artifact store and the
-/// command-line choices. Relative paths are taken from the working directory (the repository root under dotnet run).
+/// The typed context every task receives (Frosting's FrostingContext): the pipeline, its artifact store, the
+/// command-line choices, and the run's decisions (made once by <see cref="BuildLifetime"/>). Relative paths are taken
+/// from the working directory (the repository root under dotnet run). Nothing here needs the data folder.
 /// </summary>
 public sealed class BuildContext : CakeContextAdapter
 {
-    private readonly Lazy<TaskPlanner> planner;
-    private readonly Dictionary<string, int> resolvedAccum = new(StringComparer.Ordinal);
-    private readonly Lazy<DataPreflightResult> preflight;
+    private TaskPlanner? planner;
+    private Dictionary<string, TrainDecision> decisions = new(StringComparer.Ordinal);
 
-    public BuildContext(ICakeContext context) : base(context)
+    public BuildContext(ICakeContext context, bool dryRun) : base(context)
     {
         var workingDirectory = context.Environment.WorkingDirectory.FullPath;
+        DryRun = dryRun;
         PipelinePath = Path.GetFullPath(context.Argument("pipeline", "pipeline.yaml"), workingDirectory);
         ArtifactsRoot = Path.GetFullPath(context.Argument("artifacts", "artifacts"), workingDirectory);
         Device = context.Argument("device", "auto");
@@ -29,11 +29,18 @@ public sealed class BuildContext : CakeContextAdapter
         AllowTraining = context.Argument("train", true);
         var cache = context.Argument("cache", "");
         SharedCache = cache.Length > 0 ? new SharedArtifactCache(Path.GetFullPath(cache, workingDirectory)) : null;
-        Pipeline = PipelineLoader.Load(PipelinePath, ModelCatalog.Names);
+        Pipeline = PipelineLoader.Load(PipelinePath, ModelCatalog.Names, requireData: false);
         Store = new ArtifactStore(Path.Combine(ArtifactsRoot, Pipeline.Name));
-        planner = new Lazy<TaskPlanner>(() => new TaskPlanner(Pipeline, Store));
-        preflight = new Lazy<DataPreflightResult>(CheckData);
+        var solution = context.Argument("solution", "");
+        SolutionPath = solution.Length > 0 ? Path.GetFullPath(solution, workingDirectory) : ScoreJob.DefaultSolution(Pipeline.Data.Root);
     }
+
+    /// <summary>--solution=&lt;csv&gt; (image_id,label) for Score and Submit; by default the data folder's solution.csv
+    /// beside sample_submission.csv; null when there is none.</summary>
+    public string? SolutionPath { get; }
+
+    /// <summary>--dryrun: decide and say what would happen; start no process and write nothing.</summary>
+    public bool DryRun { get; }
 
     public string PipelinePath { get; }
     public string ArtifactsRoot { get; }
@@ -56,36 +63,42 @@ public sealed class BuildContext : CakeContextAdapter
     /// <summary>What each Train task did in this run: trained, up to date, restored, or failed (for the summary).</summary>
     public Dictionary<string, string> Outcomes { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Train tasks that failed in this run, with why; the others go on, and Ensemble refuses to run.</summary>
+    /// <summary>Tasks that failed in this run, with why; the others go on, Ensemble refuses to run, and the build fails.</summary>
     public Dictionary<string, string> FailedTasks { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The Ensemble task's result, for Submit to report.</summary>
     public EnsembleResult? Ensemble { get; set; }
 
-    /// <summary>The combination with accum: auto replaced by the memory probe's answer (probing first when needed).</summary>
-    public CombinationConfig Resolved(CombinationConfig combination)
+    /// <summary>Fingerprints computed once per run (data files hashed once for all tasks); a dry run's writes nothing.</summary>
+    public TaskPlanner Planner => planner ??= new TaskPlanner(Pipeline, Store, readOnly: DryRun);
+
+    /// <summary>What deciding may do in this run.</summary>
+    public PlanningRequest Planning(PlanningMode mode) => new(Pipeline, Store, SharedCache, Device, Force, mode);
+
+    /// <summary>The Train tasks' decisions, made once in Setup.</summary>
+    public IReadOnlyDictionary<string, TrainDecision> Decisions => decisions;
+
+    public void Decided(IReadOnlyDictionary<string, TrainDecision> made) => decisions = new(made, StringComparer.Ordinal);
+
+    /// <summary>A Train task finished in this run: its artifact is there now.</summary>
+    public void Finished(TrainTaskOutcome outcome)
     {
-        if (!combination.Training.IsAutoAccum) return combination;
-        if (!resolvedAccum.TryGetValue(combination.Key, out var accum))
-        {
-            var rows = MemoryProber.Probe(this, combination);
-            accum = AccumSearch.Chosen(rows, Pipeline.MemoryBudgetMiB * 1024 * 1024);
-            this.Log.Information($"{combination.TaskName}: accum auto -> {accum} (micro-batches of {combination.Training.BatchSize / accum}) fits {Pipeline.MemoryBudgetMiB} MiB.");
-            resolvedAccum[combination.Key] = accum;
-        }
-        return combination with { Training = combination.Training with { Accum = accum } };
+        var task = outcome.Done.Combination.TaskName;
+        decisions[task] = decisions[task] with { Plan = outcome.Done, Action = TrainAction.UpToDate };
+        Outcomes[task] = outcome.Outcome;
     }
 
-    /// <summary>The task's fingerprint and up-to-date state, for its resolved combination.</summary>
-    public PlannedTask PlanOf(CombinationConfig combination) => Planner.Plan(Resolved(combination));
+    /// <summary>The combination's plan as decided (and updated as its task finished).</summary>
+    public PlannedTask PlanOf(CombinationConfig combination) =>
+        decisions.TryGetValue(combination.TaskName, out var decision)
+            ? decision.Plan ?? throw new CakeException($"{combination.TaskName}: {decision.Reason}.")
+            : throw new InvalidOperationException($"{combination.TaskName} was not planned in this run; the build lifetime plans every task a target needs.");
 
     /// <summary>
-    /// The one data pre-flight (<see cref="DataPreflight"/>), done the first time a Train task asks: every dataset
-    /// problem in one error, once, before anything trains; its warnings and skipped images printed once here.
+    /// The one data pre-flight (<see cref="DataPreflight"/>), before any Train task or probe: every dataset problem in
+    /// one error, once; its warnings and skipped images printed once here.
     /// </summary>
-    public DataPreflightResult Preflight => preflight.Value;
-
-    private DataPreflightResult CheckData()
+    public DataPreflightResult CheckData()
     {
         var result = DataPreflight.Run(Pipeline.Data, Planner.Data.Sha256, DataPreflight.CacheFolder(Store));
         foreach (var warning in result.Warnings) this.Log.Warning(warning);
@@ -94,7 +107,4 @@ public sealed class BuildContext : CakeContextAdapter
                              + string.Concat(result.Skipped.Select(b => $"{System.Environment.NewLine}  {b.RelativePath}: {b.Reason}")));
         return result;
     }
-
-    /// <summary>Fingerprints and up-to-date checks, computed once per run (data files hashed once for all tasks).</summary>
-    public TaskPlanner Planner => planner.Value;
 }

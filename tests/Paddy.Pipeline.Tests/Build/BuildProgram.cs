@@ -8,7 +8,7 @@ public sealed class BuildProgram
 {
     public static readonly string SampleData = Path.Combine(RepositoryRoot.Path, "samples", "fashion-mnist");
 
-    private static string Dotnet =>
+    public static string Dotnet =>
         Environment.ProcessPath is { } current && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current
         : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
         : "dotnet";

@@ -1,5 +1,6 @@
 using Cake.Common;
 using Cake.Core;
+using Cake.Core.Diagnostics;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
@@ -30,7 +31,13 @@ public sealed class BuildContext : CakeContextAdapter
         SharedCache = cache.Length > 0 ? new SharedArtifactCache(Path.GetFullPath(cache, workingDirectory)) : null;
         Pipeline = PipelineLoader.Load(PipelinePath, ModelCatalog.Names, requireData: false);
         Store = new ArtifactStore(Path.Combine(ArtifactsRoot, Pipeline.Name));
+        var solution = context.Argument("solution", "");
+        SolutionPath = solution.Length > 0 ? Path.GetFullPath(solution, workingDirectory) : ScoreJob.DefaultSolution(Pipeline.Data.Root);
     }
+
+    /// <summary>--solution=&lt;csv&gt; (image_id,label) for Score and Submit; by default the data folder's solution.csv
+    /// beside sample_submission.csv; null when there is none.</summary>
+    public string? SolutionPath { get; }
 
     /// <summary>--dryrun: decide and say what would happen; start no process and write nothing.</summary>
     public bool DryRun { get; }
@@ -86,4 +93,18 @@ public sealed class BuildContext : CakeContextAdapter
         decisions.TryGetValue(combination.TaskName, out var decision)
             ? decision.Plan ?? throw new CakeException($"{combination.TaskName}: {decision.Reason}.")
             : throw new InvalidOperationException($"{combination.TaskName} was not planned in this run; the build lifetime plans every task a target needs.");
+
+    /// <summary>
+    /// The one data pre-flight (<see cref="DataPreflight"/>), before any Train task or probe: every dataset problem in
+    /// one error, once; its warnings and skipped images printed once here.
+    /// </summary>
+    public DataPreflightResult CheckData()
+    {
+        var result = DataPreflight.Run(Pipeline.Data, Planner.Data.Sha256, DataPreflight.CacheFolder(Store));
+        foreach (var warning in result.Warnings) this.Log.Warning(warning);
+        if (result.Skipped.Count > 0)
+            this.Log.Warning($"Leaving out {result.Skipped.Count} bad training image(s) (data.skip_bad_images: true); each artifact lists them:"
+                             + string.Concat(result.Skipped.Select(b => $"{System.Environment.NewLine}  {b.RelativePath}: {b.Reason}")));
+        return result;
+    }
 }

@@ -27,6 +27,7 @@ public sealed class BuildLifetime : FrostingLifetime<BuildContext>
         var mode = context.DryRun ? PlanningMode.DryRun
             : executed.Contains(RegisteredTask.NameOf(typeof(StatusTask))) ? PlanningMode.Status
             : PlanningMode.Build;
+        if (mode == PlanningMode.Build && context.Pipeline.Models.Any(m => executed.Contains(m.TaskName))) context.CheckData();
         context.Decided(RunPlanning.Decide(context.Planning(mode), context.Planner, combinations,
             (combination, accum) => MemoryProber.Measure(context, combination, accum), message => context.Log.Information(message)));
         if (!context.DryRun) return;

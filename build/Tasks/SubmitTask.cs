@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
 using Paddy.Pipeline.Jobs;
@@ -12,11 +13,13 @@ public sealed class SubmitTask : FrostingTask<BuildContext>
 {
     public override void Run(BuildContext context)
     {
-        var result = SubmitJob.Run(context.Store, context.Pipeline, context.PlanOf, context.Ensemble);
+        var result = SubmitJob.Run(context.Store, context.Pipeline, context.PlanOf, context.Ensemble, context.SolutionPath);
         if (context.Log.Verbosity < Verbosity.Normal) return;
         if (context.Ensemble is null) AnsiConsole.Write(ConsoleTables.Ensemble(result.Ensemble));
         AnsiConsole.Write(ConsoleTables.Summary(result.Models, context.Outcomes));
         context.Log.Information($"Submission: {result.Ensemble.SubmissionPath} ({result.Ensemble.SubmissionRows} rows, sample_submission order).");
+        if (result.Score is { } score)
+            context.Log.Information($"Test accuracy: {score.Submission.Accuracy.ToString("P2", CultureInfo.InvariantCulture)} on {score.Submission.Matrix.Total} test images with known labels ({score.SolutionPath}).");
         context.Log.Information($"Report: {result.ReportPath}");
     }
 }

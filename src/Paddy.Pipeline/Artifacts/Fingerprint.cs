@@ -19,7 +19,8 @@ public sealed record FingerprintInputs(
     int Seed,
     string DataSha256,
     string WeightsSha256,
-    string CodeIdentity)
+    string CodeIdentity,
+    DataSplit Split = DataSplit.PerModel)
 {
     public const int Format = 1;
 
@@ -28,7 +29,7 @@ public sealed record FingerprintInputs(
     public static FingerprintInputs For(PipelineConfig pipeline, CombinationConfig combination, string dataSha256,
         string weightsSha256, string? codeIdentity = null) =>
         new(Describe(combination), pipeline.Data.ValidPct, pipeline.Data.SkipBadImages, pipeline.Seed, dataSha256,
-            weightsSha256, codeIdentity ?? CurrentCodeIdentity);
+            weightsSha256, codeIdentity ?? CurrentCodeIdentity, pipeline.Data.Split);
 
     public static JsonObject Describe(CombinationConfig c)
     {
@@ -60,6 +61,7 @@ public sealed record FingerprintInputs(
         ["combination"] = Combination.DeepClone(),
         ["valid_pct"] = ValidPct.ToString("R", CultureInfo.InvariantCulture),
         ["skip_bad_images"] = SkipBadImages,
+        ["split"] = Split.YamlName(),
         ["seed"] = Seed,
         ["data_sha256"] = DataSha256,
         ["weights_sha256"] = WeightsSha256,

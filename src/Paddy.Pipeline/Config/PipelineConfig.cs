@@ -64,7 +64,20 @@ public sealed record TrainingSettings(
         : BatchSize / Accum;
 }
 
-public sealed record DataSettings(string Root, double ValidPct, bool SkipBadImages);
+/// <summary>
+/// Which images each model validates on. <see cref="PerModel"/> (the notebook): every combination draws its own
+/// random split from its own seed. <see cref="Shared"/>: one split from the pipeline seed, the same held-out images
+/// for every model, so that the ensemble can be measured on all of them.
+/// </summary>
+public enum DataSplit { PerModel, Shared }
+
+public static class DataSplitNames
+{
+    /// <summary>The spelling in pipeline.yaml's data.split.</summary>
+    public static string YamlName(this DataSplit split) => split == DataSplit.Shared ? "shared" : "per_model";
+}
+
+public sealed record DataSettings(string Root, double ValidPct, bool SkipBadImages, DataSplit Split = DataSplit.PerModel);
 
 /// <summary>One (architecture, preprocessing) combination: one cached Train task and one artifact.</summary>
 public sealed record CombinationConfig(

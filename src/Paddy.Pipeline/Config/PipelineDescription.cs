@@ -17,6 +17,7 @@ public static class PipelineDescription
         text.AppendLine($"  root: {pipeline.Data.Root}");
         text.AppendLine($"  valid_pct: {Number(pipeline.Data.ValidPct)}");
         text.AppendLine($"  skip_bad_images: {(pipeline.Data.SkipBadImages ? "true" : "false")}");
+        text.AppendLine($"  split: {pipeline.Data.Split.YamlName()}");
         text.AppendLine("models:");
         foreach (var model in pipeline.Models)
         {

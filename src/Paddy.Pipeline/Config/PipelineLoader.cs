@@ -80,7 +80,7 @@ public static class PipelineLoader
 
     private static DataSettings ReadData(string file, YamlNode node, string baseDirectory, bool requireData)
     {
-        var fields = YamlFields.Of(file, node, "data", "root", "valid_pct", "skip_bad_images");
+        var fields = YamlFields.Of(file, node, "data", "root", "valid_pct", "skip_bad_images", "split");
         var rootNode = fields.Required("root", "./input");
         var root = Path.GetFullPath(Path.Combine(baseDirectory, fields.String(rootNode, "root")));
         if (requireData && !Directory.Exists(root))
@@ -90,7 +90,14 @@ public static class PipelineLoader
         if (validPct >= 1)
             throw fields.ErrorAt(fields.Optional("valid_pct")!, "data.valid_pct must be below 1, or nothing is left to train on; fastai's default is 0.2.");
         var skipBad = fields.Optional("skip_bad_images") is { } s && fields.Bool(s, "skip_bad_images");
-        return new DataSettings(root, validPct, skipBad);
+        var split = DataSplit.PerModel;
+        if (fields.Optional("split") is { } splitNode)
+        {
+            var name = fields.String(splitNode, "split");
+            split = Enum.GetValues<DataSplit>().Where(known => known.YamlName() == name).Cast<DataSplit?>().SingleOrDefault()
+                ?? throw fields.ErrorAt(splitNode, $"data.split must be per_model (each model its own random split, as the notebook) or shared (the same held-out images for every model), not '{name}'.");
+        }
+        return new DataSettings(root, validPct, skipBad, split);
     }
 
     private static TrainingSettings ReadTraining(string file, YamlNode node, string where, TrainingSettings inherited)

@@ -37,22 +37,4 @@ public static class BadImageScan
             .Select(p => new BadImage(p.f.RelativePath, p.reason!))
             .ToList();
     }
-
-    /// <summary>
-    /// Throws one <see cref="BadImagesException"/> listing every bad image unless <paramref name="skipBadImages"/>;
-    /// with it, returns the dataset without them (record <paramref name="bad"/> with the run's artifact).
-    /// </summary>
-    public static ImageDataset Apply(ImageDataset dataset, IReadOnlyList<BadImage> bad, bool skipBadImages)
-    {
-        if (bad.Count == 0) return dataset;
-        if (!skipBadImages) throw new BadImagesException(dataset.Root, bad);
-        return dataset.Without(bad.Select(b => b.RelativePath));
-    }
-}
-
-public sealed class BadImagesException(string root, IReadOnlyList<BadImage> bad)
-    : Exception($"{bad.Count} bad image(s) under {root}; fix or delete them, or set skipBadImages: true to leave them out:"
-                + Environment.NewLine + string.Join(Environment.NewLine, bad.Select(b => $"  {b.RelativePath}: {b.Reason}")))
-{
-    public IReadOnlyList<BadImage> BadImages { get; } = bad;
 }

@@ -1,5 +1,3 @@
-using CsvHelper;
-
 namespace Paddy.Pipeline.Data;
 
 /// <summary>A training image: its path relative to the dataset root ('/'-separated) and its index in the vocab.</summary>
@@ -52,16 +50,29 @@ public sealed class ImageDataset
     }
 
     /// <summary>
-    /// Reads the layout under <paramref name="root"/>. Errors (everything listed at once, in one
-    /// <see cref="DatasetLayoutException"/>): a train.csv image that is in no label folder, an image in two label
-    /// folders, a sample_submission.csv image missing from test_images, no labelled images. Warnings: an image in a
-    /// label folder that train.csv does not list, a label folder train.csv never names, a train.csv label that
-    /// differs from the image's folder.
+    /// Reads the layout under <paramref name="root"/> and throws one <see cref="DatasetException"/> listing every
+    /// problem <see cref="Inspect"/> finds.
     /// </summary>
     public static ImageDataset Read(string root)
     {
+        var (dataset, errors) = Inspect(root);
+        if (errors.Count > 0) throw new DatasetException(root, errors);
+        return dataset;
+    }
+
+    /// <summary>
+    /// The layout under <paramref name="root"/> and everything wrong with it, without throwing, so that a caller can
+    /// report these errors together with others (the bad images among what was found). Errors: an image_id that is a
+    /// path rather than a file name, a train.csv image that is in no label folder, an image in two label folders, a
+    /// sample_submission.csv image missing from test_images, no labelled images. Warnings: an image in a label folder
+    /// that train.csv does not list, a label folder train.csv never names, a train.csv label that differs from the
+    /// image's folder. The dataset holds the images that were found.
+    /// </summary>
+    public static (ImageDataset Dataset, IReadOnlyList<string> Errors) Inspect(string root)
+    {
         if (!Directory.Exists(root))
-            throw new DatasetLayoutException(root, [$"{root}: the dataset folder does not exist; check the data path in the configuration."]);
+            return (new ImageDataset(root, [], [], [], []),
+                [$"{root}: the dataset folder does not exist; check data.root in the pipeline file."]);
         var errors = new List<string>();
         var warnings = new List<string>();
 
@@ -78,9 +89,20 @@ public sealed class ImageDataset
         var train = found.OrderBy(p => p.Key, StringComparer.Ordinal)
             .Select(p => new LabelledImage(p.Key, labelIndex[p.Value])).ToList();
         var test = ReadTestItems(root, errors);
+        return (new ImageDataset(root, vocab, train, test, warnings), errors);
+    }
 
-        if (errors.Count > 0) throw new DatasetLayoutException(root, errors);
-        return new ImageDataset(root, vocab, train, test, warnings);
+    /// <summary>
+    /// Why <paramref name="imageId"/> is not a plain file name (a folder separator, '.' or '..', an absolute
+    /// path), or null when it is one. An id is joined to a folder, so a path would read outside it.
+    /// </summary>
+    public static string? PathProblem(string imageId)
+    {
+        if (imageId.IndexOfAny(['/', '\\']) >= 0 || Path.IsPathRooted(imageId))
+            return $"the image_id '{imageId}' is a path, not a file name";
+        if (imageId is "." or "..")
+            return $"the image_id '{imageId}' names a folder, not a file";
+        return null;
     }
 
     // relative path -> label folder name
@@ -116,9 +138,14 @@ public sealed class ImageDataset
         var folderOfName = found.ToDictionary(p => Path.GetFileName(p.Key), p => p.Value, StringComparer.Ordinal);
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var labelsInCsv = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (line, values) in ReadRows(trainCsv, ["image_id", "label"], required: 2, errors))
+        foreach (var (line, values) in CsvRows.Read(trainCsv, ["image_id", "label"], required: 2, errors))
         {
             var (imageId, label) = (values[0], values[1]);
+            if (PathProblem(imageId) is { } pathProblem)
+            {
+                errors.Add($"{trainCsv}, line {line}: {pathProblem}; image_id must be the image's file name (such as 100330.jpg) in its label folder. Fix or remove the line.");
+                continue;
+            }
             listed.Add(imageId);
             labelsInCsv.Add(label);
             if (!folderOfName.TryGetValue(imageId, out var folder))
@@ -141,13 +168,16 @@ public sealed class ImageDataset
         if (File.Exists(submission))
         {
             var items = new List<string>();
-            foreach (var (line, values) in ReadRows(submission, ["image_id"], required: 1, errors))
+            foreach (var (line, values) in CsvRows.Read(submission, ["image_id"], required: 1, errors))
             {
                 var imageId = values[0];
-                if (!File.Exists(Path.Combine(testFolder, imageId)))
+                if (PathProblem(imageId) is { } pathProblem)
+                    errors.Add($"{submission}, line {line}: {pathProblem}; image_id must be a file name in {testFolder}. Fix the line.");
+                else if (!File.Exists(Path.Combine(testFolder, imageId)))
                     errors.Add($"{submission}, line {line}: the test image {Path.Combine(testFolder, imageId)} is missing; " +
-                               "every listed test image must exist to write a submission.");
-                items.Add(Relative(TestFolder, imageId));
+                               "every listed test image must exist to write a submission. Restore it or remove the line.");
+                else
+                    items.Add(Relative(TestFolder, imageId));
             }
             return items;
         }
@@ -157,40 +187,15 @@ public sealed class ImageDataset
             : [];
     }
 
-    /// <summary>The rows of a CSV file as (line, values of <paramref name="columns"/>); a row with an empty value in
-    /// one of the first <paramref name="required"/> columns is an error.</summary>
-    private static List<(int Line, string[] Values)> ReadRows(string csvPath, string[] columns, int required, List<string> errors)
-    {
-        var rows = new List<(int, string[])>();
-        using var csv = CsvReader.FromFile(csvPath, new CsvReaderOptions { TrackLineNumbers = true });
-        csv.ReadHeader();
-        if (columns.Any(c => !csv.Headers.Contains(c)))
-        {
-            errors.Add($"{csvPath}, line 1: the header must contain the columns {string.Join(", ", columns)}.");
-            return rows;
-        }
-        while (csv.Read())
-        {
-            var line = (int)csv.LineNumber;
-            var values = columns.Select(c => csv.GetString(c).Trim()).ToArray();
-            if (values.Take(required).Any(v => v.Length == 0))
-            {
-                errors.Add($"{csvPath}, line {line}: empty {string.Join(" or ", columns.Take(required))}.");
-                continue;
-            }
-            rows.Add((line, values));
-        }
-        return rows;
-    }
-
     private static bool IsImageFile(string path) => ImageExtensions.Contains(Path.GetExtension(path));
 
     private static string Relative(params string[] parts) => string.Join('/', parts.Where(p => p.Length > 0));
 }
 
-/// <summary>Everything wrong with a dataset's layout, one line per problem, each naming its file.</summary>
-public sealed class DatasetLayoutException(string root, IReadOnlyList<string> problems)
-    : Exception($"The dataset at {root} cannot be used ({problems.Count} problem(s)):{Environment.NewLine}"
+/// <summary>Everything wrong with a dataset (its layout, its CSV files, its images), one line per problem, each naming
+/// its file, its place and the fix.</summary>
+public sealed class DatasetException(string root, IReadOnlyList<string> problems)
+    : Exception($"The dataset at {root} cannot be used ({problems.Count} problem(s)); fix them all and run again:{Environment.NewLine}"
                 + string.Join(Environment.NewLine, problems.Select(p => "  " + p)))
 {
     public IReadOnlyList<string> Problems { get; } = problems;

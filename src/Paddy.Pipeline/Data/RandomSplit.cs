@@ -1,3 +1,4 @@
+using Paddy.Pipeline.Config;
 using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Data;
@@ -16,4 +17,12 @@ public static class RandomSplit
         var cut = (int)(validPct * count);
         return (order[cut..], order[..cut]);
     }
+
+    /// <summary>
+    /// The split one combination trains and validates on: with data.split per_model its own, drawn from its own seed
+    /// (the notebook drew a fresh split per model); with shared, one drawn from the pipeline seed, identical for
+    /// every model, so that the ensemble can be measured on every held-out image.
+    /// </summary>
+    public static (int[] Train, int[] Valid) For(DataSettings data, int count, int pipelineSeed, int combinationSeed) =>
+        Split(count, data.ValidPct, data.Split == DataSplit.Shared ? pipelineSeed : combinationSeed);
 }

@@ -12,12 +12,12 @@ public static class ConsoleTables
     /// <summary>Each member's validation error on its own split, and the ensemble's on the images all members held out.</summary>
     public static Table Ensemble(EnsembleResult result)
     {
-        var table = new Table().Title("Validation error (each model on its own split; ensemble on the images all models held out)");
+        var table = new Table().Title("Validation error (each model on its split; the ensemble on the images all models held out)");
         table.AddColumns("model", "weight", "valid error", "valid images", $"on the {result.CommonValidCount} common");
         foreach (var m in result.Members)
             table.AddRow(Markup.Escape(m.Task), m.Weight.ToString("0.##", CultureInfo.InvariantCulture), Percent(m.ValidError),
                 m.ValidCount.ToString(CultureInfo.InvariantCulture), m.ErrorOnCommonItems is { } e ? Percent(e) : "-");
-        table.AddRow("[bold]ensemble[/]", "", "", "", result.EnsembleErrorOnCommonItems is { } ee ? $"[bold]{Percent(ee)}[/]" : "no common images");
+        table.AddRow("[bold]ensemble[/]", "", "", "", result.EnsembleErrorOnCommonItems is { } ee ? $"[bold]{Percent(ee)}[/]" : $"too few common images (under {EnsembleResult.MinimumCommonImages})");
         return table;
     }
 
@@ -44,6 +44,16 @@ public static class ConsoleTables
                 TimeSpan.FromSeconds(model.Manifest.TrainSeconds).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture),
                 Percent(model.Manifest.ValidError),
                 model.Manifest.PeakMemoryBytes is { } peak ? $"{peak / MiB:F0} MiB" : "-");
+        return table;
+    }
+
+    /// <summary>The test score: accuracy and error (with its Wilson 95% interval) of the submission and each model.</summary>
+    public static Table Score(ScoreResult score)
+    {
+        var table = new Table().Title($"Test score against {Markup.Escape(score.SolutionPath)}");
+        table.AddColumns("predictions", "test accuracy", "test error (Wilson 95% CI)");
+        foreach (var scored in score.Models.Prepend(score.Submission))
+            table.AddRow(Markup.Escape(scored.Name), Percent(scored.Accuracy), MeasuredError.Of(scored.Matrix).ToString());
         return table;
     }
 

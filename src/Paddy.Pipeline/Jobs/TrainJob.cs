@@ -47,11 +47,11 @@ public static class TrainJob
         var seed = CombinationSeed(request.Pipeline.Seed, combination);
         manual_seed(seed);
 
-        var (dataset, skipped) = ReadCheckedData(request.Pipeline.Data, output);
-        var (trainIndices, validIndices) = RandomSplit.Split(dataset.TrainItems.Count, request.Pipeline.Data.ValidPct, seed);
+        var (dataset, skipped) = ReadCheckedData(request, output);
+        var (trainIndices, validIndices) = RandomSplit.For(request.Pipeline.Data, dataset.TrainItems.Count, request.Pipeline.Seed, seed);
         var trainItems = trainIndices.Select(i => dataset.TrainItems[i]).ToList();
         var validItems = validIndices.Select(i => dataset.TrainItems[i]).ToList();
-        output.WriteLine($"{dataset.TrainItems.Count} training images in {dataset.Vocab.Count} classes: {trainItems.Count} to train, {validItems.Count} to validate (split seed {seed}); {dataset.TestItems.Count} test images.");
+        output.WriteLine($"{dataset.TrainItems.Count} training images in {dataset.Vocab.Count} classes: {trainItems.Count} to train, {validItems.Count} to validate ({request.Pipeline.Data.Split.YamlName()} split); {dataset.TestItems.Count} test images.");
 
         using var setup = Prepare(request, combination, dataset, seed, device, output);
         var (model, halfType, Loader) = (setup.Model, setup.HalfType, setup.Loader);
@@ -207,8 +207,8 @@ public static class TrainJob
     }
 
     /// <summary>
-    /// The seed's notebook drew a fresh random split for every model; here each combination gets its own split,
-    /// reproducibly: a seed derived from the pipeline seed and the combination's key.
+    /// The seed's notebook drew a fresh random split (and fresh randomness) for every model; here each combination
+    /// gets its own seed, reproducibly, derived from the pipeline seed and the combination's key.
     /// </summary>
     public static int CombinationSeed(int pipelineSeed, CombinationConfig combination)
     {
@@ -216,18 +216,15 @@ public static class TrainJob
         return BitConverter.ToInt32(hash, 0) & int.MaxValue;
     }
 
-    private static (ImageDataset Dataset, IReadOnlyList<string> Skipped) ReadCheckedData(DataSettings data, TextWriter output)
+    /// <summary>The dataset less the training images the pre-flight skipped; the parent has checked it already
+    /// (and printed its warnings), so this reads that answer rather than decoding everything again.</summary>
+    private static (ImageDataset Dataset, IReadOnlyList<string> Skipped) ReadCheckedData(TrainRequest request, TextWriter output)
     {
-        var dataset = ImageDataset.Read(data.Root);
-        foreach (var warning in dataset.Warnings) output.WriteLine($"warning: {warning}");
-        var files = BadImageScan.Stamp(dataset.Root, dataset.TrainItems.Select(i => i.RelativePath).Concat(dataset.TestItems));
-        var bad = BadImageScan.Scan(dataset.Root, files, new ImageDecoder());
-        var badTest = bad.Where(b => dataset.TestItems.Contains(b.RelativePath)).ToList();
-        if (badTest.Count > 0 && data.SkipBadImages)
-            throw new BadImagesException(dataset.Root, badTest);
-        var checkedData = BadImageScan.Apply(dataset, bad, data.SkipBadImages);
-        if (bad.Count > 0) output.WriteLine($"Skipping {bad.Count} bad training image(s) (data.skip_bad_images is true); the artifact lists them.");
-        return (checkedData, bad.Select(b => $"{b.RelativePath}: {b.Reason}").ToList());
+        var checkedData = DataPreflight.Run(request.Pipeline.Data, request.Plan.Inputs.DataSha256, DataPreflight.CacheFolder(request.Store));
+        var dataset = ImageDataset.Read(request.Pipeline.Data.Root).Without(checkedData.Skipped.Select(b => b.RelativePath));
+        if (checkedData.Skipped.Count > 0)
+            output.WriteLine($"Skipping {checkedData.Skipped.Count} bad training image(s) (data.skip_bad_images is true); the artifact lists them.");
+        return (dataset, checkedData.Skipped.Select(b => $"{b.RelativePath}: {b.Reason}").ToList());
     }
 
     /// <summary>fp16 is CUDA's half type (as fastai's to_fp16); on the CPU the same code runs in bfloat16.</summary>

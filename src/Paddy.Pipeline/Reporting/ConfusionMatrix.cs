@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Paddy.Pipeline.Reporting;
 
-/// <summary>Counts of (true class, predicted class) on a validation split, and the per-class error they imply.</summary>
+/// <summary>Counts of (true class, predicted class) on a set of labelled images, and the per-class error they imply.</summary>
 public sealed class ConfusionMatrix
 {
     private ConfusionMatrix(int[,] counts) => Counts = counts;
@@ -28,10 +28,15 @@ public sealed class ConfusionMatrix
     public static ConfusionMatrix From(Tensor probabilities, Tensor targets, int classes)
     {
         using var scope = NewDisposeScope();
-        var predicted = probabilities.argmax(1).data<long>().ToArray();
-        var actual = targets.data<long>().ToArray();
+        return FromLabels(targets.data<long>().Select(t => (int)t).ToList(),
+            probabilities.argmax(1).data<long>().Select(p => (int)p).ToList(), classes);
+    }
+
+    /// <summary>From class indices: the true class and the predicted class of each image.</summary>
+    public static ConfusionMatrix FromLabels(IReadOnlyList<int> actual, IReadOnlyList<int> predicted, int classes)
+    {
         var counts = new int[classes, classes];
-        for (int i = 0; i < actual.Length; i++) counts[actual[i], predicted[i]]++;
+        for (int i = 0; i < actual.Count; i++) counts[actual[i], predicted[i]]++;
         return new ConfusionMatrix(counts);
     }
 }

@@ -15,41 +15,77 @@ public sealed record ReportedModel(string Task, string Slug, double Weight, Arti
 /// </summary>
 public static class RunReport
 {
-    public static string Write(ArtifactStore store, string pipelineName, IReadOnlyList<ReportedModel> models, EnsembleResult ensemble)
+    /// <param name="score">The test score against known labels, when a solution was available.</param>
+    public static string Write(ArtifactStore store, string pipelineName, IReadOnlyList<ReportedModel> models, EnsembleResult ensemble,
+        ScoreResult? score = null)
     {
         var folder = Path.Combine(store.PipelineDirectory, "report");
         Directory.CreateDirectory(folder);
         var document = new ReportDocument($"Paddy Pipeline run report: {pipelineName}");
-        WriteEnsemble(document, folder, ensemble);
+        if (score is not null) WriteScore(document, score);
+        WriteEnsemble(document, folder, models, ensemble);
         foreach (var model in models) WriteModel(document, folder, store.PathOf(model.Slug), model);
         document.Save(folder);
         return Path.Combine(folder, "index.html");
     }
 
-    private static void WriteEnsemble(ReportDocument document, string folder, EnsembleResult ensemble)
+    private static void WriteEnsemble(ReportDocument document, string folder, IReadOnlyList<ReportedModel> models, EnsembleResult ensemble)
     {
         document.Heading("Ensemble");
         document.Paragraph($"Submission: {ensemble.SubmissionPath} ({ensemble.SubmissionRows} rows).");
-        if (ensemble.CommonValidCount == 0)
+        var common = ensemble.CommonValidCount;
+        document.Paragraph(SplitOf(models) == "shared"
+            ? $"data.split is shared: every model held out the same {common} images (drawn from the pipeline seed), so each model and the ensemble are measured on the same images."
+            : $"data.split is per_model (the notebook's): each model validated on its own random split, and {common} image(s) were held out by every model.");
+        document.Paragraph("Every error below comes with its Wilson score 95% confidence interval (z = 1.96).");
+        document.Table(["model", "weight", "error on its own split", "images"],
+            ensemble.Members.Select(m => (IReadOnlyList<string>)[m.Task, Number(m.Weight),
+                new MeasuredError((int)Math.Round(m.ValidError * m.ValidCount), m.ValidCount).ToString(), m.ValidCount.ToString(CultureInfo.InvariantCulture)]));
+        if (!ensemble.IsMeasurable)
         {
-            document.Paragraph("No training image was held out by every model (each draws its own split), so the ensemble has no common validation set; each model's error below is on its own split.");
+            document.Paragraph($"No ensemble figure: with fewer than {EnsembleResult.MinimumCommonImages} common images the interval of an error near 50% is wider than ±10 points, " +
+                               "too wide to compare the ensemble with its members. Set data.split: shared to hold out the same images for every model.");
+            return;
         }
-        else
-        {
-            document.Paragraph($"Each model validated on its own random split; the {ensemble.CommonValidCount} images that every model held out are the common set the ensemble is measured on.");
-        }
-        document.Table(["model", "weight", "error on its own split", "images", $"error on the {ensemble.CommonValidCount} common"],
-            ensemble.Members.Select(m => (IReadOnlyList<string>)[m.Task, Number(m.Weight), Percent(m.ValidError),
-                m.ValidCount.ToString(CultureInfo.InvariantCulture), m.ErrorOnCommonItems is { } e ? Percent(e) : "-"]));
-        if (ensemble.EnsembleErrorOnCommonItems is { } weighted && ensemble.EqualWeightsErrorOnCommonItems is { } equal)
-        {
-            document.Paragraph($"Ensemble error on the common images: {Percent(weighted)} with the configured weights, {Percent(equal)} with equal weights.");
-            var bars = ensemble.Members.Select(m => (Short(m.Task), m.ErrorOnCommonItems ?? double.NaN))
-                .Append(("ensemble", weighted)).Append(("ensemble (equal weights)", equal)).ToList();
-            Charts.EnsembleComparison(bars, Path.Combine(folder, "ensemble.png"));
-            document.Images(("ensemble.png", "validation error of each model and of the ensemble on the common images"));
-        }
+
+        var compared = ensemble.Members.Select(m => (Name: m.Task, Matrix: m.OnCommon!))
+            .Append((Name: "ensemble, configured weights", Matrix: ensemble.Weighted!))
+            .Append((Name: "ensemble, equal weights", Matrix: ensemble.EqualWeights!)).ToList();
+        document.Paragraph($"On the {common} images every model held out:");
+        document.Table(["", $"error on the {common} common images"],
+            compared.Select(c => (IReadOnlyList<string>)[c.Name, MeasuredError.Of(c.Matrix).ToString()]));
+        Charts.EnsembleComparison(compared.Select(c => (Short(c.Name), c.Matrix.ErrorRate)).ToList(), Path.Combine(folder, "ensemble.png"));
+        document.Images(("ensemble.png", "validation error of each model and of the ensemble on the common images"));
+
+        var vocab = models[0].Manifest.Vocab;
+        var perClass = compared.Select(c => c.Matrix.PerClassError).ToList();
+        document.Table(["class", "images", .. compared.Select(c => Short(c.Name))], vocab.Select((label, k) => (IReadOnlyList<string>)
+        [
+            label, Enumerable.Range(0, vocab.Count).Sum(p => ensemble.Weighted!.Counts[k, p]).ToString(CultureInfo.InvariantCulture),
+            .. perClass.Select(errors => double.IsNaN(errors[k]) ? "-" : Percent(errors[k])),
+        ]));
     }
+
+    private static void WriteScore(ReportDocument document, ScoreResult score)
+    {
+        var all = score.Models.Prepend(score.Submission).ToList();
+        var images = score.Submission.Matrix.Total;
+        document.Heading("Test score");
+        document.Paragraph($"Against the known labels of {images} test images in {score.SolutionPath}.");
+        document.Table(["predictions", "test accuracy", "test error"], all.Select(s => (IReadOnlyList<string>)
+            [s.Name, Percent(s.Accuracy), MeasuredError.Of(s.Matrix).ToString()]));
+        document.Table(["class", "test images", .. all.Select(s => $"{Short(s.Name)} error")], score.Vocab.Select((label, k) => (IReadOnlyList<string>)
+        [
+            label, Enumerable.Range(0, score.Vocab.Count).Sum(p => score.Submission.Matrix.Counts[k, p]).ToString(CultureInfo.InvariantCulture),
+            .. all.Select(s => double.IsNaN(s.Matrix.PerClassError[k]) ? "-" : Percent(s.Matrix.PerClassError[k])),
+        ]));
+        document.Paragraph($"Confusion matrix of {score.Submission.Name} on the test images:");
+        ConfusionTable(document, score.Vocab, score.Submission.Matrix);
+    }
+
+    /// <summary>The data.split the models were trained with, as their fingerprints recorded it.</summary>
+    private static string SplitOf(IReadOnlyList<ReportedModel> models) =>
+        models.Select(m => m.Manifest.FingerprintInputs["split"]?.GetValue<string>()).FirstOrDefault() ?? "per_model";
 
     // Artifacts made before the method was configurable were all trained with fine_tune.
     private static string Method(System.Text.Json.Nodes.JsonNode? training) =>
@@ -100,8 +136,7 @@ public static class RunReport
         var matrix = ConfusionMatrix.From(predictions[ArtifactFiles.ProbabilitiesKey], predictions[ArtifactFiles.TargetsKey], manifest.Vocab.Count);
         Charts.Confusion(matrix, manifest.Vocab, Path.Combine(folder, $"{prefix}-confusion.png"));
         document.Images(($"{prefix}-confusion.png", "confusion matrix"));
-        document.Table(["actual \\ predicted", .. manifest.Vocab], manifest.Vocab.Select((label, c) => (IReadOnlyList<string>)
-            [label, .. Enumerable.Range(0, matrix.Classes).Select(p => matrix.Counts[c, p].ToString(CultureInfo.InvariantCulture))]));
+        ConfusionTable(document, manifest.Vocab, matrix);
         var perClass = matrix.PerClassError;
         document.Table(["class", "validation images", "error"], manifest.Vocab.Select((label, c) => (IReadOnlyList<string>)
         [
@@ -109,6 +144,10 @@ public static class RunReport
             double.IsNaN(perClass[c]) ? "-" : Percent(perClass[c]),
         ]));
     }
+
+    private static void ConfusionTable(ReportDocument document, IReadOnlyList<string> vocab, ConfusionMatrix matrix) =>
+        document.Table(["actual \\ predicted", .. vocab], vocab.Select((label, c) => (IReadOnlyList<string>)
+            [label, .. Enumerable.Range(0, matrix.Classes).Select(p => matrix.Counts[c, p].ToString(CultureInfo.InvariantCulture))]));
 
     private static string Short(string task) => task.StartsWith("Train:", StringComparison.Ordinal) ? task[6..] : task;
 

@@ -39,6 +39,7 @@ public sealed class FingerprintTests
         { "weights id", Pipeline, Combination with { Weights = "local.safetensors" }, "d1", "w1", "c1" },
         { "seed", Pipeline with { Seed = 43 }, Combination, "d1", "w1", "c1" },
         { "valid_pct", Pipeline with { Data = Pipeline.Data with { ValidPct = 0.3 } }, Combination, "d1", "w1", "c1" },
+        { "split", Pipeline with { Data = Pipeline.Data with { Split = DataSplit.Shared } }, Combination, "d1", "w1", "c1" },
         { "data", Pipeline, Combination, "d2", "w1", "c1" },
         { "weights file", Pipeline, Combination, "d1", "w2", "c1" },
         { "code", Pipeline, Combination, "d1", "w1", "c2" },

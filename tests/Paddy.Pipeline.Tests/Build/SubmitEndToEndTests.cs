@@ -37,6 +37,8 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
         Assert.Contains($"{BuildProgram.ConvNeXtTask}: valid error", trained.Output);
         Assert.Contains($"{BuildProgram.VitTask}: valid error", trained.Output);
         Assert.Contains("ensemble", trained.Output);
+        // The demo data's solution.csv sits beside sample_submission.csv, so Submit scores the submission.
+        Assert.Matches(@"Test accuracy: \d+\.\d\d % on 300 test images with known labels", trained.Output);
     }
 
     [Fact]
@@ -80,7 +82,11 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
                 Assert.Contains($"src=\"{slug}-{chart}.png\"", html);
             }
         }
-        Assert.Contains("Ensemble error on the common images:", markdown);
+        Assert.Contains("data.split is shared: every model held out the same 200 images", markdown);
+        Assert.Contains("## Test score", markdown);
+        Assert.Matches(@"\| submission.csv \| \d+\.\d\d % \| [^|]+, 300 images\) \|", markdown);
+        Assert.Matches(@"\| ensemble, configured weights \| \d+\.\d\d % \(95% CI [^|]+, 200 images\) \|", markdown);
+        Assert.Matches(@"\| ensemble, equal weights \| \d+\.\d\d % \(95% CI [^|]+, 200 images\) \|", markdown);
     }
 
     [Fact]

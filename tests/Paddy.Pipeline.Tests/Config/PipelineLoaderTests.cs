@@ -225,4 +225,19 @@ public sealed class PipelineLoaderTests : IDisposable
         Assert.Contains("size: [64, 48]", text);
         Assert.Contains("weights: hf:timm/convnext_atto.default", text);
     }
+
+    [Fact]
+    public void Data_split_is_per_model_by_default_shared_on_request_and_anything_else_is_an_error_at_its_line()
+    {
+        Assert.Equal(DataSplit.PerModel, Load(Valid).Data.Split);
+        Assert.Contains("  split: per_model", PipelineDescription.Render(Load(Valid)));
+        var shared = Load(Valid.Replace("  root: data", "  root: data\n  split: shared"));
+        Assert.Equal(DataSplit.Shared, shared.Data.Split);
+        Assert.Contains("  split: shared", PipelineDescription.Render(shared));
+
+        var e = Error(Valid.Replace("  root: data", "  root: data\n  split: common"));
+        Assert.Equal(4, e.Line);
+        Assert.Contains("data.split must be per_model", e.Message);
+        Assert.Contains("not 'common'", e.Message);
+    }
 }

@@ -35,23 +35,6 @@ public class BadImageScanTests
     }
 
     [Fact]
-    public void Bad_images_fail_in_one_error_unless_skipped()
-    {
-        using var folder = DatasetWithBadImages();
-        var dataset = ImageDataset.Read(folder.Root);
-        var paths = dataset.TrainItems.Select(i => i.RelativePath).Concat(dataset.TestItems);
-        var bad = BadImageScan.Scan(folder.Root, BadImageScan.Stamp(folder.Root, paths), new ImageDecoder());
-
-        var error = Assert.Throws<BadImagesException>(() => BadImageScan.Apply(dataset, bad, skipBadImages: false));
-        Assert.Equal(4, error.BadImages.Count);
-        foreach (var b in bad) Assert.Contains(b.RelativePath, error.Message);
-
-        var kept = BadImageScan.Apply(dataset, bad, skipBadImages: true);
-        Assert.Equal(["train_images/blast/good.jpg"], kept.TrainItems.Select(i => i.RelativePath));
-        Assert.Equal(["test_images/fine.jpg"], kept.TestItems);
-    }
-
-    [Fact]
     public void Decoding_a_bad_image_names_the_file()
     {
         using var folder = DatasetWithBadImages();

@@ -43,7 +43,7 @@ public class ImageDatasetTests
     {
         using var folder = PaddyLayout();
         File.Delete(folder.PathOf("train_images/blast/103.jpg"));
-        var error = Assert.Throws<DatasetLayoutException>(() => ImageDataset.Read(folder.Root));
+        var error = Assert.Throws<DatasetException>(() => ImageDataset.Read(folder.Root));
         var problem = Assert.Single(error.Problems);
         Assert.Contains("train.csv, line 5", problem);
         Assert.Contains("103.jpg", problem);
@@ -54,7 +54,7 @@ public class ImageDatasetTests
     {
         using var folder = PaddyLayout();
         folder.WriteText("train_images/normal/101.jpg", "x");
-        var error = Assert.Throws<DatasetLayoutException>(() => ImageDataset.Read(folder.Root));
+        var error = Assert.Throws<DatasetException>(() => ImageDataset.Read(folder.Root));
         Assert.Contains(error.Problems, p => p.Contains("101.jpg") && p.Contains("ambiguous"));
     }
 
@@ -63,7 +63,7 @@ public class ImageDatasetTests
     {
         using var folder = PaddyLayout();
         folder.WriteText("sample_submission.csv", "image_id,label\n200001.jpg,normal\n200009.jpg,normal\n");
-        var error = Assert.Throws<DatasetLayoutException>(() => ImageDataset.Read(folder.Root));
+        var error = Assert.Throws<DatasetException>(() => ImageDataset.Read(folder.Root));
         var problem = Assert.Single(error.Problems);
         Assert.Contains("sample_submission.csv, line 3", problem);
         Assert.Contains("200009.jpg", problem);
@@ -93,5 +93,25 @@ public class ImageDatasetTests
         Assert.Equal(["cat", "dog"], dataset.Vocab);
         Assert.Equal([new LabelledImage("cat/1.png", 0), new LabelledImage("dog/2.jpg", 1)], dataset.TrainItems);
         Assert.Empty(dataset.TestItems);
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("normal/100.jpg")]
+    [InlineData("..\\100.jpg")]
+    [InlineData("/etc/passwd")]
+    [InlineData("..")]
+    public void Image_id_that_is_a_path_is_refused_as_a_path(string imageId)
+    {
+        using var folder = PaddyLayout();
+        folder.WriteText("train.csv", $"image_id,label\n100.jpg,normal\n{imageId},normal\n101.jpg,blast\n103.jpg,blast\n102.jpg,Tungro\n");
+        folder.WriteText("sample_submission.csv", $"image_id,label\n200001.jpg,\n{imageId},\n");
+        var error = Assert.Throws<DatasetException>(() => ImageDataset.Read(folder.Root));
+        Assert.Equal(2, error.Problems.Count);
+        Assert.Contains("train.csv, line 3", error.Problems[0]);
+        Assert.Contains("sample_submission.csv, line 3", error.Problems[1]);
+        Assert.All(error.Problems, p => Assert.Contains($"'{imageId}'", p));
+        Assert.All(error.Problems, p => Assert.Matches("is a path|names a folder", p));
+        Assert.DoesNotContain(error.Problems, p => p.Contains("not in any label folder"));
     }
 }

@@ -1,4 +1,6 @@
+using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Data;
+using Paddy.Pipeline.Jobs;
 
 namespace Paddy.Pipeline.Tests.Data;
 
@@ -26,5 +28,38 @@ public class RandomSplitTests
         Assert.Equal(first.Valid, again.Valid);
         Assert.Equal(first.Train, again.Train);
         Assert.NotEqual(first.Valid.Order(), other.Valid.Order());
+    }
+
+    private static readonly CombinationConfig[] Combinations = new[] { "convnext_atto", "vit_tiny_patch16_224", "swin_tiny_patch4_window7_224" }
+        .Select(arch => new CombinationConfig(arch, "none", new ItemResize(new ImageSize(64, 64), ResizeMethod.Squish), new ImageSize(64, 64), 1,
+            new TrainingSettings(1, 1, 0.01, 64, 1, Precision.Fp32, new TtaSettings(0, 0.25))))
+        .ToArray();
+
+    private static (int[] Train, int[] Valid)[] SplitsOfEveryModel(DataSplit split) => Combinations
+        .Select(c => RandomSplit.For(new DataSettings("/data", 0.2, false, split), 1000, pipelineSeed: 42, TrainJob.CombinationSeed(42, c)))
+        .ToArray();
+
+    [Fact]
+    public void Shared_split_holds_out_the_same_images_for_every_model_disjoint_from_training()
+    {
+        var splits = SplitsOfEveryModel(DataSplit.Shared);
+        foreach (var (train, valid) in splits)
+        {
+            Assert.Equal(splits[0].Valid, valid);
+            Assert.Equal(splits[0].Train, train);
+            Assert.Equal(200, valid.Length);
+            Assert.Empty(train.Intersect(valid));
+            Assert.Equal(Enumerable.Range(0, 1000), train.Concat(valid).Order());
+        }
+        Assert.Equal(RandomSplit.Split(1000, 0.2, seed: 42).Valid, splits[0].Valid);
+    }
+
+    [Fact]
+    public void Per_model_split_draws_each_models_own_so_few_images_are_common_to_all()
+    {
+        var splits = SplitsOfEveryModel(DataSplit.PerModel);
+        Assert.Equal(3, splits.Select(s => string.Join(',', s.Valid.Order())).Distinct().Count());
+        var common = splits.Select(s => s.Valid.AsEnumerable()).Aggregate((a, b) => a.Intersect(b)).Count();
+        Assert.InRange(common, 0, 30); // 0.2^3 of 1000 = 8 expected
     }
 }

@@ -62,8 +62,15 @@ public sealed class RunReportTests : IDisposable
 
     private string ReportFolder => Path.Combine(store.PipelineDirectory, "report");
 
-    private static EnsembleResult Ensemble(int common, double? weighted, double? equal) => new(
-        [new MemberResult(Combination.TaskName, 2, 0.6, 5, common == 0 ? null : 0.5)], common, weighted, equal, "/p/submission.csv", 10);
+    /// <summary>A two-class confusion matrix with <paramref name="errors"/> of <paramref name="count"/> images wrong.</summary>
+    private static ConfusionMatrix Matrix(int errors, int count) => ConfusionMatrix.FromLabels(
+        Enumerable.Range(0, count).Select(i => i % 2).ToList(),
+        Enumerable.Range(0, count).Select(i => i < errors ? 1 - i % 2 : i % 2).ToList(), classes: 3);
+
+    /// <summary>The member errs on 30 of the common images, the weighted ensemble on 24, the equal-weights one on 36.</summary>
+    private static EnsembleResult Ensemble(int common) => new(
+        [new MemberResult(Combination.TaskName, 2, 0.6, 5, common == 0 ? null : Matrix(30 * common / 120, common))], common,
+        common == 0 ? null : Matrix(24 * common / 120, common), common == 0 ? null : Matrix(36 * common / 120, common), "/p/submission.csv", 10);
 
     [Fact]
     public void The_confusion_matrix_of_the_artifact_sums_to_its_validation_count_and_its_diagonal_to_one_minus_its_error()
@@ -77,7 +84,7 @@ public sealed class RunReportTests : IDisposable
     [Fact]
     public void Writes_the_models_figures_confusion_table_and_per_class_error_by_hand()
     {
-        RunReport.Write(store, "demo", [Model], Ensemble(0, null, null));
+        RunReport.Write(store, "demo", [Model], Ensemble(0));
         var markdown = File.ReadAllText(Path.Combine(ReportFolder, "report.md"));
         Assert.Contains("| precision | bf16 |", markdown);
         Assert.Contains("| batch size / accumulation | 64 / 4 |", markdown);
@@ -95,28 +102,40 @@ public sealed class RunReportTests : IDisposable
         Assert.Contains("learning rate per epoch", markdown);
     }
 
-    [Fact]
-    public void Says_when_no_image_is_common_to_every_model_and_draws_no_ensemble_chart()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(99)]
+    public void Below_the_threshold_of_common_images_shows_no_ensemble_figure(int common)
     {
-        RunReport.Write(store, "demo", [Model], Ensemble(0, null, null));
-        Assert.Contains("No training image was held out by every model", File.ReadAllText(Path.Combine(ReportFolder, "report.md")));
+        RunReport.Write(store, "demo", [Model], Ensemble(common));
+        var markdown = File.ReadAllText(Path.Combine(ReportFolder, "report.md"));
+        Assert.Contains($"data.split is per_model (the notebook's): each model validated on its own random split, and {common} image(s) were held out by every model.", markdown);
+        Assert.Contains("No ensemble figure: with fewer than 100 common images", markdown);
+        Assert.DoesNotContain("ensemble, configured weights", markdown);
         Assert.False(File.Exists(Path.Combine(ReportFolder, "ensemble.png")));
     }
 
     [Fact]
-    public void Compares_the_configured_weights_with_equal_weights_on_the_common_images()
+    public void Compares_each_model_the_configured_and_the_equal_weights_with_wilson_intervals()
     {
-        RunReport.Write(store, "demo", [Model], Ensemble(40, 0.25, 0.3));
+        RunReport.Write(store, "demo", [Model], Ensemble(120));
         var markdown = File.ReadAllText(Path.Combine(ReportFolder, "report.md"));
-        Assert.Contains("the 40 images that every model held out", markdown);
-        Assert.Contains("25.00 % with the configured weights, 30.00 % with equal weights", markdown);
-        Assert.Contains("| Train:convnext_atto:squish-64x64:64x64 | 2 | 60.00 % | 5 | 50.00 % |", markdown);
+        // Wilson 95%: 30/120 -> [18.11%, 33.44%], 24/120 -> [13.82%, 28.04%], 36/120 -> [22.53%, 38.72%];
+        // the model's own split, 3 of 5 -> [23.07%, 88.24%].
+        Assert.Contains("| Train:convnext_atto:squish-64x64:64x64 | 25.00 % (95% CI 18.11 %-33.44 %, 120 images) |", markdown);
+        Assert.Contains("| ensemble, configured weights | 20.00 % (95% CI 13.82 %-28.04 %, 120 images) |", markdown);
+        Assert.Contains("| ensemble, equal weights | 30.00 % (95% CI 22.53 %-38.72 %, 120 images) |", markdown);
+        Assert.Contains("| Train:convnext_atto:squish-64x64:64x64 | 2 | 60.00 % (95% CI 23.07 %-88.24 %, 5 images) | 5 |", markdown);
+        // Per class: the first 24 (resp. 30, 36) images are wrong, half of them of each class, of 60 per class.
+        Assert.Contains("| shirt | 60 | 25.00 % | 20.00 % | 30.00 % |", markdown);
+        Assert.Contains("| bag | 0 | - | - | - |", markdown);
+        Assert.True(File.Exists(Path.Combine(ReportFolder, "ensemble.png")));
     }
 
     [Fact]
     public void Every_image_the_report_links_is_a_valid_png_beside_it()
     {
-        var index = RunReport.Write(store, "demo", [Model], Ensemble(40, 0.25, 0.3));
+        var index = RunReport.Write(store, "demo", [Model], Ensemble(120));
         var html = File.ReadAllText(index);
         var linked = System.Text.RegularExpressions.Regex.Matches(html, "<img src=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
         Assert.Equal(

@@ -1,30 +1,14 @@
 using System.Text.Json.Nodes;
+using Paddy.Pipeline.Device;
 using Paddy.Pipeline.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Conv2d = Paddy.Pipeline.Models.Layers.Conv2d;
+using LayerNorm = Paddy.Pipeline.Models.Layers.LayerNorm;
+using Linear = Paddy.Pipeline.Models.Layers.Linear;
 
 namespace Paddy.Pipeline.Models;
-
-/// <summary>timm's Mlp with use_conv=True: 1x1 convolutions on an NCHW map (the conv_mlp ConvNeXt variants).</summary>
-public sealed class ConvMlp : nn.Module<Tensor, Tensor>
-{
-    public readonly Layers.Conv2d fc1;
-    public readonly Layers.Conv2d fc2;
-
-    public ConvMlp(long features, long hiddenFeatures) : base(nameof(ConvMlp))
-    {
-        fc1 = new Layers.Conv2d(features, hiddenFeatures, kernelSize: 1);
-        fc2 = new Layers.Conv2d(hiddenFeatures, features, kernelSize: 1);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return fc2.forward(nn.functional.gelu(fc1.forward(x))).MoveToOuterDisposeScope();
-    }
-}
 
 /// <summary>
 /// timm's ConvNeXtBlock: depthwise conv, LayerNorm, MLP (x4), layer scale, residual. With convMlp the norm and
@@ -33,8 +17,8 @@ public sealed class ConvMlp : nn.Module<Tensor, Tensor>
 public sealed class ConvNeXtBlock : nn.Module<Tensor, Tensor>
 {
     public readonly Parameter? gamma;
-    public readonly Layers.Conv2d conv_dw;
-    public readonly Layers.LayerNorm norm;
+    public readonly Conv2d conv_dw;
+    public readonly LayerNorm norm;
     public readonly nn.Module<Tensor, Tensor> mlp;
     private readonly bool convMlp;
 
@@ -43,8 +27,8 @@ public sealed class ConvNeXtBlock : nn.Module<Tensor, Tensor>
         this.convMlp = convMlp;
         // timm registers gamma before its submodules, so it comes first in the state dict.
         if (layerScaleInit is { } init) gamma = new Parameter(full(channels, init));
-        conv_dw = new Layers.Conv2d(channels, channels, kernelSize, padding: kernelSize / 2, groups: channels);
-        norm = convMlp ? new LayerNorm2d(channels, ConvNeXt.NormEps) : new Layers.LayerNorm(channels, ConvNeXt.NormEps);
+        conv_dw = new Conv2d(channels, channels, kernelSize, padding: kernelSize / 2, groups: channels);
+        norm = convMlp ? new LayerNorm2d(channels, ConvNeXt.NormEps) : new LayerNorm(channels, ConvNeXt.NormEps);
         mlp = convMlp ? new ConvMlp(channels, 4 * channels) : new Mlp(channels, 4 * channels);
         RegisterComponents();
     }
@@ -57,7 +41,7 @@ public sealed class ConvNeXtBlock : nn.Module<Tensor, Tensor>
             ? mlp.forward(norm.forward(y))
             : mlp.forward(norm.forward(y.permute(0, 2, 3, 1))).permute(0, 3, 1, 2);
         if (gamma is not null) y = y.mul(gamma.reshape(1, -1, 1, 1));
-        return (y + x).MoveToOuterDisposeScope();
+        return y.add(x, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }
 
@@ -73,7 +57,7 @@ public sealed class ConvNeXtStage : nn.Module<Tensor, Tensor>
         if (downsamples || inChannels != outChannels)
             downsample = nn.Sequential(
                 new LayerNorm2d(inChannels, ConvNeXt.NormEps),
-                new Layers.Conv2d(inChannels, outChannels, kernelSize: 2, stride: 2));
+                new Conv2d(inChannels, outChannels, kernelSize: 2, stride: 2));
         blocks = nn.Sequential(Enumerable.Range(0, depth)
             .Select(_ => (nn.Module<Tensor, Tensor>)new ConvNeXtBlock(outChannels, kernelSize, convMlp, layerScaleInit))
             .ToArray());
@@ -88,30 +72,6 @@ public sealed class ConvNeXtStage : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>timm's NormMlpClassifierHead without hidden layer: average pool, LayerNorm2d, flatten, fc.</summary>
-public sealed class ConvNeXtHead : nn.Module<Tensor, Tensor>
-{
-    public readonly LayerNorm2d norm;
-    public readonly Layers.Linear? fc;
-
-    public ConvNeXtHead(long features, int numClasses) : base(nameof(ConvNeXtHead))
-    {
-        norm = new LayerNorm2d(features, ConvNeXt.NormEps);
-        if (numClasses > 0) fc = new Layers.Linear(features, numClasses);
-        RegisterComponents();
-    }
-
-    public Tensor forward(Tensor features, bool preLogits)
-    {
-        using var scope = NewDisposeScope();
-        var pooled = norm.forward(nn.functional.adaptive_avg_pool2d(features, 1)).flatten(1);
-        var result = preLogits || fc is null ? pooled : fc.forward(pooled);
-        return result.MoveToOuterDisposeScope();
-    }
-
-    public override Tensor forward(Tensor features) => forward(features, preLogits: false);
-}
-
 /// <summary>
 /// timm's ConvNeXt (patch stem, four stages, pool-norm-fc head). Parameter names equal timm's state-dict keys.
 /// Fully convolutional: any input height and width that survive the /32 reduction work.
@@ -122,7 +82,7 @@ public sealed class ConvNeXt : TimmModel
 
     public readonly Sequential stem;
     public readonly Sequential stages;
-    public readonly ConvNeXtHead head;
+    public readonly NormMlpClassifierHead head;
     private readonly long numFeatures;
 
     public ConvNeXt(int[] depths, int[] dims, int numClasses = 1000, int inChannels = 3, bool convMlp = false,
@@ -131,14 +91,14 @@ public sealed class ConvNeXt : TimmModel
         if (depths.Length != dims.Length || depths.Length == 0)
             throw new ArgumentException($"ConvNeXt needs one depth per stage width; got depths [{string.Join(",", depths)}] and dims [{string.Join(",", dims)}].");
         stem = nn.Sequential(
-            new Layers.Conv2d(inChannels, dims[0], patchSize, stride: patchSize),
+            new Conv2d(inChannels, dims[0], patchSize, stride: patchSize),
             new LayerNorm2d(dims[0], NormEps));
         stages = nn.Sequential(Enumerable.Range(0, depths.Length)
             .Select(i => (nn.Module<Tensor, Tensor>)new ConvNeXtStage(i == 0 ? dims[0] : dims[i - 1], dims[i],
                 downsamples: i > 0, depths[i], kernelSize, convMlp, layerScaleInit))
             .ToArray());
         numFeatures = dims[^1];
-        head = new ConvNeXtHead(numFeatures, numClasses);
+        head = new NormMlpClassifierHead(numFeatures, numClasses, NormEps);
         RegisterComponents();
         InitialiseAsTimm();
     }
@@ -162,8 +122,8 @@ public sealed class ConvNeXt : TimmModel
         {
             var (weight, bias) = module switch
             {
-                Layers.Conv2d conv => (conv.weight, conv.bias),
-                Layers.Linear linear => (linear.weight, linear.bias),
+                Conv2d conv => (conv.weight, conv.bias),
+                Linear linear => (linear.weight, linear.bias),
                 _ => ((Parameter?)null, (Parameter?)null),
             };
             if (weight is null) continue;

@@ -1,213 +1,17 @@
+// SwinV2 shares its body with Swin v1 (SwinBody: patch embedding, stages, final norm, head, the block's residual
+// skeleton in SwinBlock, the window geometry in SwinWindows) and keeps only what is really its own: scaled cosine
+// window attention with a continuous position bias, its post-norm block and its reduce-then-norm PatchMerging.
+// timm keeps the two as separate files that repeat the scaffolding; one copy here keeps a fix from reaching only one.
 using System.Text.Json.Nodes;
 using Paddy.Pipeline.Device;
+using Paddy.Pipeline.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using LayerNorm = Paddy.Pipeline.Models.Layers.LayerNorm;
 using Linear = Paddy.Pipeline.Models.Layers.Linear;
-using Mlp = Paddy.Pipeline.Models.Layers.Mlp;
 
 namespace Paddy.Pipeline.Models;
-
-/// <summary>
-/// timm's SwinTransformerV2: Swin with post-norm residuals, scaled cosine attention and a continuous position
-/// bias (a small MLP over log-spaced relative coordinates); PatchMerging reduces before it normalises.
-/// Features are NHWC [B, H, W, C]. Parameter names equal timm's state-dict keys; relative_coords_table,
-/// relative_position_index, k_bias and attn_mask are non-persistent buffers under timm's names, computed once
-/// for the construction size, so the model takes exactly that input size.
-/// </summary>
-public sealed class SwinTransformerV2 : TimmModel
-{
-    private const double NormEps = 1e-5;
-
-    public readonly SwinPatchEmbed patch_embed;
-    public readonly ModuleList<SwinStage<SwinV2Block>> layers;
-    public readonly LayerNorm norm;
-    public readonly SwinClassifierHead head;
-
-    /// <param name="pretrainedWindowSizes">Per stage, the window the weights were trained with (0: the block's
-    /// own window); it sets the scale of the log-spaced coordinates, as timm's pretrained_window_sizes.</param>
-    public SwinTransformerV2(SwinArchitecture architecture, int numClasses, IReadOnlyList<int>? pretrainedWindowSizes = null)
-        : base(nameof(SwinTransformerV2))
-    {
-        Architecture = architecture;
-        var pretrainedWindows = pretrainedWindowSizes ?? new int[architecture.Depths.Count];
-        if (pretrainedWindows.Count != architecture.Depths.Count)
-            throw new ArgumentException(
-                $"pretrained_window_sizes has {pretrainedWindows.Count} entries for {architecture.Depths.Count} stages; give one per stage.",
-                nameof(pretrainedWindowSizes));
-        patch_embed = new SwinPatchEmbed(architecture, NormEps);
-        layers = new ModuleList<SwinStage<SwinV2Block>>();
-        var (height, width) = architecture.PatchGrid;
-        var dim = architecture.EmbedDim;
-        for (var s = 0; s < architecture.Depths.Count; s++)
-        {
-            var downsample = s > 0 ? new SwinV2PatchMerging(dim, NormEps) : null;
-            if (s > 0) (height, width, dim) = ((height + 1) / 2, (width + 1) / 2, dim * 2);
-            var blocks = new ModuleList<SwinV2Block>();
-            for (var b = 0; b < architecture.Depths[s]; b++)
-                blocks.append(new SwinV2Block(dim, architecture.NumHeads[s], architecture.MlpRatio, architecture.QkvBias,
-                    architecture.BlockLayout(height, width, b), pretrainedWindows[s], architecture.DropPathRate(s, b)));
-            layers.append(new SwinStage<SwinV2Block>(downsample, blocks));
-        }
-        norm = new LayerNorm(dim, NormEps);
-        head = new SwinClassifierHead(dim, numClasses);
-        RegisterComponents();
-        // timm's init_weights: its _init_weights on every Linear; the blocks zeroed their post-norms (_init_respostnorm).
-        TimmInit.Linears(this);
-    }
-
-    public SwinArchitecture Architecture { get; }
-
-    public override long NumFeatures => head.NumFeatures;
-
-    public override bool FastaiPoolsFeatures => false;
-
-    /// <summary>The window and shift of every block, keyed by timm's module name (layers.S.blocks.B).</summary>
-    public IReadOnlyList<(string Block, SwinWindowLayout Layout)> BlockLayouts =>
-        Blocks().Select(b => (b.Name, b.Block.Layout)).ToList();
-
-    /// <summary>
-    /// The computed buffers timm keeps out of the state dict (attn_mask, k_bias, relative_coords_table,
-    /// relative_position_index), under timm's names. The HF-hub SwinV2 files still carry the attn_mask keys.
-    /// </summary>
-    public IReadOnlyList<(string Name, Tensor Buffer)> NonPersistentBuffers() =>
-        Blocks().SelectMany(b => b.Block.NonPersistentBuffers().Select(n => ($"{b.Name}.{n.Name}", n.Buffer))).ToList();
-
-    public override Tensor forward_features(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        Architecture.CheckInput(x, nameof(SwinTransformerV2));
-        var features = patch_embed.forward(x);
-        foreach (var stage in layers) features = stage.forward(features);
-        return norm.forward(features).MoveToOuterDisposeScope();
-    }
-
-    public override Tensor forward_head(Tensor features, bool preLogits = false) => head.forward(features, preLogits);
-
-    /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
-    public static SwinTransformerV2 FromTimmArguments(JsonObject kwargs)
-    {
-        var args = new TimmArguments(nameof(SwinTransformerV2), kwargs);
-        var architecture = SwinArchitecture.FromTimmArguments(args, defaultImageSize: 224, defaultWindow: 7);
-        var numClasses = args.Int("num_classes", 1000);
-        var pretrainedWindows = args.IntList("pretrained_window_sizes", new int[architecture.Depths.Count]);
-        args.EnsureAllRead();
-        return new SwinTransformerV2(architecture, numClasses, pretrainedWindows);
-    }
-
-    /// <summary>swinv2 tiny/small/base window8/16 256 (ms_in1k) and swinv2_large_window12_192.ms_in22k, as timm registers them.</summary>
-    public static IReadOnlyList<ModelDefinition> Definitions { get; } = BuildDefinitions();
-
-    private static IReadOnlyList<ModelDefinition> BuildDefinitions()
-    {
-        var variants = new (string Arch, string Tag, int Image, int Window, int EmbedDim, int[] Depths, int[] Heads, int Classes, string[] Aliases)[]
-        {
-            ("swinv2_tiny_window8_256", "ms_in1k", 256, 8, 96, [2, 2, 6, 2], [3, 6, 12, 24], 1000, []),
-            ("swinv2_tiny_window16_256", "ms_in1k", 256, 16, 96, [2, 2, 6, 2], [3, 6, 12, 24], 1000, []),
-            ("swinv2_small_window8_256", "ms_in1k", 256, 8, 96, [2, 2, 18, 2], [3, 6, 12, 24], 1000, []),
-            ("swinv2_small_window16_256", "ms_in1k", 256, 16, 96, [2, 2, 18, 2], [3, 6, 12, 24], 1000, []),
-            ("swinv2_base_window8_256", "ms_in1k", 256, 8, 128, [2, 2, 18, 2], [4, 8, 16, 32], 1000, []),
-            ("swinv2_base_window16_256", "ms_in1k", 256, 16, 128, [2, 2, 18, 2], [4, 8, 16, 32], 1000, []),
-            ("swinv2_large_window12_192", "ms_in22k", 192, 12, 192, [2, 2, 18, 2], [6, 12, 24, 48], 21841,
-                ["swinv2_large_window12_192_22k"]),
-        };
-        // Each of these architectures has a single tag in timm, so it is also the default tag.
-        return variants.Select(v => new ModelDefinition(v.Arch, v.Tag, IsDefaultTag: true,
-            new PretrainedConfig(3, v.Image, v.Image, FixedInputSize: true, "bicubic", 0.9, PretrainedConfig.ImagenetMean,
-                PretrainedConfig.ImagenetStd, v.Classes, $"timm/{v.Arch}.{v.Tag}"),
-            v.Aliases,
-            options => (TimmModel)new SwinTransformerV2(
-                new SwinArchitecture(options.ImageHeight, options.ImageWidth, PatchSize: 4, InChannels: 3, v.EmbedDim,
-                    v.Depths, v.Heads, WindowHeight: v.Window, WindowWidth: v.Window),
-                options.NumClasses))).ToList();
-    }
-
-    private IEnumerable<(string Name, SwinV2Block Block)> Blocks() =>
-        layers.SelectMany((stage, s) => stage.blocks.Select((block, b) => ($"layers.{s}.blocks.{b}", block)));
-}
-
-/// <summary>SwinV2 PatchMerging: gather 2x2 neighbours (4C), reduction 4C to 2C without bias, then LayerNorm over 2C.</summary>
-public sealed class SwinV2PatchMerging : nn.Module<Tensor, Tensor>
-{
-    public readonly Linear reduction;
-    public readonly LayerNorm norm;
-
-    public SwinV2PatchMerging(int dim, double eps) : base(nameof(SwinV2PatchMerging))
-    {
-        reduction = new Linear(4 * dim, 2 * dim, hasBias: false);
-        norm = new LayerNorm(2 * dim, eps);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return norm.forward(reduction.forward(SwinWindows.MergeNeighbours(x))).MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>SwinV2 block, post-norm: x + norm1(attn(x)) over shifted windows, then x + norm2(mlp(x)).</summary>
-public sealed class SwinV2Block : nn.Module<Tensor, Tensor>
-{
-    public readonly SwinV2WindowAttention attn;
-    public readonly LayerNorm norm1;
-    public readonly Mlp mlp;
-    public readonly LayerNorm norm2;
-    private Tensor? attn_mask;
-
-    public SwinV2Block(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout, int pretrainedWindow,
-        double dropPathRate) : base(nameof(SwinV2Block))
-    {
-        Layout = layout;
-        DropPathRate = dropPathRate;
-        attn = new SwinV2WindowAttention(dim, heads, layout, qkvBias, pretrainedWindow);
-        norm1 = new LayerNorm(dim, 1e-5);
-        mlp = new Mlp(dim, (long)(dim * mlpRatio));
-        norm2 = new LayerNorm(dim, 1e-5);
-        // timm's _init_respostnorm: with zero post-norms a fresh block starts as the identity.
-        using (no_grad())
-            foreach (var parameter in new[] { norm1.weight, norm1.bias, norm2.weight, norm2.bias }) parameter.zero_();
-        RegisterComponents();
-        // Registered after RegisterComponents, which would make a Tensor field a persistent buffer.
-        if (layout.IsShifted)
-        {
-            attn_mask = SwinWindows.ShiftMask(layout);
-            register_buffer(nameof(attn_mask), attn_mask, persistent: false);
-        }
-    }
-
-    public SwinWindowLayout Layout { get; }
-
-    public double DropPathRate { get; }
-
-    public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
-    {
-        if (attn_mask is not null) yield return (nameof(attn_mask), attn_mask);
-        foreach (var (name, buffer) in attn.NonPersistentBuffers()) yield return ($"attn.{name}", buffer);
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var (batch, height, width, channels) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
-        var attended = x + DropPath(norm1.forward(SwinWindows.Attend(x, Layout, attn.forward, attn_mask)));
-        var tokens = attended.reshape(batch, -1, channels);
-        tokens = tokens + DropPath(norm2.forward(mlp.forward(tokens)));
-        return tokens.reshape(batch, height, width, channels).MoveToOuterDisposeScope();
-    }
-
-    private Tensor DropPath(Tensor residual) => StochasticDepth.DropPath(residual, DropPathRate, training);
-
-    // TorchSharp 0.107 leaves non-persistent buffers out of named_buffers, so Module.to() would not move them.
-    protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)
-    {
-        base._toEpilog(dtype, device, non_blocking);
-        if (attn_mask is null) return;
-        attn_mask = SwinWindows.MoveBuffer(attn_mask, dtype, device);
-        ConditionallyRegisterBuffer(nameof(attn_mask), attn_mask, persistent: false);
-    }
-}
 
 /// <summary>
 /// SwinV2 window attention: cos(q, k) * exp(min(logit_scale, ln 100)) + 16 sigmoid(cpb_mlp(relative_coords_table))
@@ -277,7 +81,7 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         var unitK = nn.functional.normalize(Autocast.ToFloat32(k), dim: -1);
         var cosine = Autocast.ToFloat32(matmul(Autocast.ForCompute(unitQ), Autocast.ForCompute(unitK).transpose(-2, -1)));
         using var maxLogitScale = MaxLogitScale.ToScalar();
-        var logits = cosine * logit_scale.clamp_max(maxLogitScale).exp() + PositionBias(tokens);
+        var logits = cosine.mul(logit_scale.clamp_max(maxLogitScale).exp()).add(PositionBias(tokens), HeldScalars.One);
         if (mask is not null) logits = SwinWindows.AddMask(logits, mask);
         var weights = softmax(logits, -1);
         var attended = matmul(Autocast.ForCompute(weights), Autocast.ForCompute(v)).transpose(1, 2).reshape(windows, tokens, channels);
@@ -322,5 +126,119 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         ConditionallyRegisterBuffer(nameof(relative_coords_table), relative_coords_table, persistent: false);
         relative_position_index = SwinWindows.MoveBuffer(relative_position_index, dtype, device);
         ConditionallyRegisterBuffer(nameof(relative_position_index), relative_position_index, persistent: false);
+    }
+}
+
+/// <summary>SwinV2 block, post-norm: x + norm1(attn(x)) over shifted windows, then x + norm2(mlp(x)).</summary>
+public sealed class SwinV2Block : SwinBlock
+{
+    public readonly SwinV2WindowAttention attn;
+    public readonly LayerNorm norm1;
+    public readonly Mlp mlp;
+    public readonly LayerNorm norm2;
+
+    public SwinV2Block(int dim, int heads, double mlpRatio, bool qkvBias, SwinWindowLayout layout, int pretrainedWindow,
+        double dropPathRate) : base(nameof(SwinV2Block), layout, dropPathRate)
+    {
+        attn = new SwinV2WindowAttention(dim, heads, layout, qkvBias, pretrainedWindow);
+        norm1 = new LayerNorm(dim, 1e-5);
+        mlp = new Mlp(dim, (long)(dim * mlpRatio));
+        norm2 = new LayerNorm(dim, 1e-5);
+        // timm's _init_respostnorm: with zero post-norms a fresh block starts as the identity.
+        using (no_grad())
+            foreach (var parameter in new[] { norm1.weight, norm1.bias, norm2.weight, norm2.bias }) parameter.zero_();
+        RegisterComponents();
+    }
+
+    protected override Tensor AttentionBranch(Tensor x) => norm1.forward(AttendInWindows(x, attn.forward));
+
+    protected override Tensor MlpBranch(Tensor tokens) => norm2.forward(mlp.forward(tokens));
+
+    protected override IEnumerable<(string Name, Tensor Buffer)> AttentionBuffers() => attn.NonPersistentBuffers();
+}
+
+/// <summary>SwinV2 PatchMerging: gather 2x2 neighbours (4C), reduction 4C to 2C without bias, then LayerNorm over 2C.</summary>
+public sealed class SwinV2PatchMerging : nn.Module<Tensor, Tensor>
+{
+    public readonly Linear reduction;
+    public readonly LayerNorm norm;
+
+    public SwinV2PatchMerging(int dim, double eps) : base(nameof(SwinV2PatchMerging))
+    {
+        reduction = new Linear(4 * dim, 2 * dim, hasBias: false);
+        norm = new LayerNorm(2 * dim, eps);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return norm.forward(reduction.forward(SwinWindows.MergeNeighbours(x))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// timm's SwinTransformerV2 on the shared Swin body: post-norm blocks, scaled cosine attention and a continuous
+/// position bias (a small MLP over log-spaced relative coordinates); PatchMerging reduces before it normalises.
+/// Features are NHWC [B, H, W, C].
+/// </summary>
+public sealed class SwinTransformerV2 : SwinBody<SwinV2Block>
+{
+    /// <param name="pretrainedWindowSizes">Per stage, the window the weights were trained with (0: the block's
+    /// own window); it sets the scale of the log-spaced coordinates, as timm's pretrained_window_sizes.</param>
+    public SwinTransformerV2(SwinArchitecture architecture, int numClasses, IReadOnlyList<int>? pretrainedWindowSizes = null)
+        : base(nameof(SwinTransformerV2), architecture, numClasses,
+            (dim, eps) => new SwinV2PatchMerging(dim, eps),
+            BlockFactory(architecture, pretrainedWindowSizes))
+    {
+    }
+
+    /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
+    public static SwinTransformerV2 FromTimmArguments(JsonObject kwargs)
+    {
+        var args = new TimmArguments(nameof(SwinTransformerV2), kwargs);
+        var architecture = SwinArchitecture.FromTimmArguments(args, defaultImageSize: 224, defaultWindow: 7);
+        var pretrainedWindows = args.IntList("pretrained_window_sizes", new int[architecture.Depths.Count]);
+        var numClasses = args.Int("num_classes", 1000);
+        args.EnsureAllRead();
+        return new SwinTransformerV2(architecture, numClasses, pretrainedWindows);
+    }
+
+    private static Func<SwinBlockPlace, SwinV2Block> BlockFactory(SwinArchitecture architecture, IReadOnlyList<int>? pretrainedWindowSizes)
+    {
+        var pretrainedWindows = pretrainedWindowSizes ?? new int[architecture.Depths.Count];
+        if (pretrainedWindows.Count != architecture.Depths.Count)
+            throw new ArgumentException(
+                $"pretrained_window_sizes has {pretrainedWindows.Count} entries for {architecture.Depths.Count} stages; give one per stage.",
+                nameof(pretrainedWindowSizes));
+        return place => new SwinV2Block(place.Dim, place.Heads, architecture.MlpRatio, architecture.QkvBias, place.Layout,
+            pretrainedWindows[place.Stage], place.DropPathRate);
+    }
+
+    /// <summary>swinv2 tiny/small/base window8/16 256 (ms_in1k) and swinv2_large_window12_192.ms_in22k, as timm registers them.</summary>
+    public static IReadOnlyList<ModelDefinition> Definitions { get; } = BuildDefinitions();
+
+    private static IReadOnlyList<ModelDefinition> BuildDefinitions()
+    {
+        var variants = new (string Arch, string Tag, int Image, int Window, int EmbedDim, int[] Depths, int[] Heads, int Classes, string[] Aliases)[]
+        {
+            ("swinv2_tiny_window8_256", "ms_in1k", 256, 8, 96, [2, 2, 6, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_tiny_window16_256", "ms_in1k", 256, 16, 96, [2, 2, 6, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_small_window8_256", "ms_in1k", 256, 8, 96, [2, 2, 18, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_small_window16_256", "ms_in1k", 256, 16, 96, [2, 2, 18, 2], [3, 6, 12, 24], 1000, []),
+            ("swinv2_base_window8_256", "ms_in1k", 256, 8, 128, [2, 2, 18, 2], [4, 8, 16, 32], 1000, []),
+            ("swinv2_base_window16_256", "ms_in1k", 256, 16, 128, [2, 2, 18, 2], [4, 8, 16, 32], 1000, []),
+            ("swinv2_large_window12_192", "ms_in22k", 192, 12, 192, [2, 2, 18, 2], [6, 12, 24, 48], 21841,
+                ["swinv2_large_window12_192_22k"]),
+        };
+        // Each of these architectures has a single tag in timm, so it is also the default tag.
+        return variants.Select(v => new ModelDefinition(v.Arch, v.Tag, IsDefaultTag: true,
+            new PretrainedConfig(3, v.Image, v.Image, FixedInputSize: true, "bicubic", 0.9, PretrainedConfig.ImagenetMean,
+                PretrainedConfig.ImagenetStd, v.Classes, $"timm/{v.Arch}.{v.Tag}"),
+            v.Aliases,
+            options => (TimmModel)new SwinTransformerV2(
+                new SwinArchitecture(options.ImageHeight, options.ImageWidth, PatchSize: 4, InChannels: 3, v.EmbedDim,
+                    v.Depths, v.Heads, WindowHeight: v.Window, WindowWidth: v.Window),
+                options.NumClasses))).ToList();
     }
 }

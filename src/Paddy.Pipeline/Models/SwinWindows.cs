@@ -1,3 +1,4 @@
+using Paddy.Pipeline.Device;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -145,7 +146,7 @@ public static class SwinWindows
     public static Tensor AddMask(Tensor logits, Tensor mask)
     {
         var (windowCount, heads, tokens) = (mask.shape[0], logits.shape[1], logits.shape[2]);
-        return (logits.view(-1, windowCount, heads, tokens, tokens) + mask.unsqueeze(1).unsqueeze(0))
+        return logits.view(-1, windowCount, heads, tokens, tokens).add(mask.unsqueeze(1).unsqueeze(0), HeldScalars.One)
             .view(-1, heads, tokens, tokens);
     }
 

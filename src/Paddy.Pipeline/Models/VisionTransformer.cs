@@ -5,85 +5,24 @@ using Paddy.Pipeline.Models.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using LayerNorm = Paddy.Pipeline.Models.Layers.LayerNorm;
+using Linear = Paddy.Pipeline.Models.Layers.Linear;
 
 namespace Paddy.Pipeline.Models;
-
-/// <summary>timm's PatchEmbed: a stride-patch convolution, then the patches as tokens in row-major order.</summary>
-public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
-{
-    public readonly Layers.Conv2d proj;
-    private readonly (int Height, int Width) imageSize;
-
-    public PatchEmbed((int Height, int Width) imageSize, int patchSize, int inChannels, long embedDim) : base(nameof(PatchEmbed))
-    {
-        if (imageSize.Height % patchSize != 0 || imageSize.Width % patchSize != 0)
-            throw new ArgumentException(
-                $"ViT image size {imageSize.Height}x{imageSize.Width} is not a multiple of the patch size {patchSize}; choose a size divisible by {patchSize}.");
-        this.imageSize = imageSize;
-        proj = new Layers.Conv2d(inChannels, embedDim, patchSize, stride: patchSize);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        if (x.shape[2] != imageSize.Height || x.shape[3] != imageSize.Width)
-            throw new ArgumentException(
-                $"This ViT was built for {imageSize.Height}x{imageSize.Width} images (its pos_embed has one slot per patch) " +
-                $"but got {x.shape[2]}x{x.shape[3]}. Build the model with the image size the data loader produces.");
-        using var scope = NewDisposeScope();
-        return proj.forward(x).flatten(2).transpose(1, 2).MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>
-/// timm's Attention: one qkv Linear (rows q, k, v, each split by head), scaled dot product with an explicit
-/// softmax in float32, then proj. The matmuls run in the autocast compute type.
-/// </summary>
-public sealed class Attention : nn.Module<Tensor, Tensor>
-{
-    public readonly Layers.Linear qkv;
-    public readonly Layers.Linear proj;
-    private readonly long numHeads;
-    private readonly double scale;
-
-    public Attention(long dim, long numHeads) : base(nameof(Attention))
-    {
-        if (dim % numHeads != 0)
-            throw new ArgumentException($"Attention width {dim} is not divisible by {numHeads} heads.");
-        this.numHeads = numHeads;
-        scale = 1.0 / Math.Sqrt(dim / numHeads);
-        qkv = new Layers.Linear(dim, 3 * dim);
-        proj = new Layers.Linear(dim, dim);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        long batch = x.shape[0], tokens = x.shape[1], channels = x.shape[2];
-        var heads = qkv.forward(x).reshape(batch, tokens, 3, numHeads, channels / numHeads).permute(2, 0, 3, 1, 4);
-        var (q, k, v) = (heads[0], heads[1], heads[2]);
-        using var scaleScalar = scale.ToScalar();
-        var logits = q.mul(scaleScalar).matmul(k.transpose(-2, -1));
-        var weights = Autocast.ForCompute(Autocast.ToFloat32(logits).softmax(-1));
-        var mixed = weights.matmul(Autocast.ForCompute(v)).transpose(1, 2).reshape(batch, tokens, channels);
-        return proj.forward(mixed).MoveToOuterDisposeScope();
-    }
-}
 
 /// <summary>timm's pre-norm transformer Block without layer scale: x + attn(norm1(x)), then x + mlp(norm2(x)).</summary>
 public sealed class VisionTransformerBlock : nn.Module<Tensor, Tensor>
 {
-    public readonly Layers.LayerNorm norm1;
+    public readonly LayerNorm norm1;
     public readonly Attention attn;
-    public readonly Layers.LayerNorm norm2;
+    public readonly LayerNorm norm2;
     public readonly Mlp mlp;
 
     public VisionTransformerBlock(long dim, long numHeads, double mlpRatio) : base(nameof(VisionTransformerBlock))
     {
-        norm1 = new Layers.LayerNorm(dim, VisionTransformer.NormEps);
+        norm1 = new LayerNorm(dim, VisionTransformer.NormEps);
         attn = new Attention(dim, numHeads);
-        norm2 = new Layers.LayerNorm(dim, VisionTransformer.NormEps);
+        norm2 = new LayerNorm(dim, VisionTransformer.NormEps);
         mlp = new Mlp(dim, (long)(dim * mlpRatio));
         RegisterComponents();
     }
@@ -91,8 +30,8 @@ public sealed class VisionTransformerBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = x + attn.forward(norm1.forward(x));
-        return (y + mlp.forward(norm2.forward(y))).MoveToOuterDisposeScope();
+        var y = x.add(attn.forward(norm1.forward(x)), HeldScalars.One);
+        return y.add(mlp.forward(norm2.forward(y)), HeldScalars.One).MoveToOuterDisposeScope();
     }
 }
 
@@ -110,8 +49,8 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
     public readonly Parameter pos_embed;
     public readonly PatchEmbed patch_embed;
     public readonly Sequential blocks;
-    public readonly Layers.LayerNorm norm;
-    public readonly Layers.Linear? head;
+    public readonly LayerNorm norm;
+    public readonly Linear? head;
     private readonly long embedDim;
     private readonly (int Height, int Width) grid;
 
@@ -126,8 +65,8 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
         blocks = nn.Sequential(Enumerable.Range(0, depth)
             .Select(_ => (nn.Module<Tensor, Tensor>)new VisionTransformerBlock(embedDim, numHeads, mlpRatio))
             .ToArray());
-        norm = new Layers.LayerNorm(embedDim, NormEps);
-        if (numClasses > 0) head = new Layers.Linear(embedDim, numClasses);
+        norm = new LayerNorm(embedDim, NormEps);
+        if (numClasses > 0) head = new Linear(embedDim, numClasses);
         RegisterComponents();
         InitialiseAsTimm();
     }
@@ -141,7 +80,7 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
         using var scope = NewDisposeScope();
         var patches = patch_embed.forward(x);
         var classTokens = cls_token.expand(patches.shape[0], -1, -1).to_type(patches.dtype);
-        var tokens = cat([classTokens, patches], 1) + pos_embed;
+        var tokens = cat([classTokens, patches], 1).add(pos_embed, HeldScalars.One);
         return norm.forward(blocks.forward(tokens)).MoveToOuterDisposeScope();
     }
 
@@ -163,25 +102,7 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
         long side = (long)Math.Round(Math.Sqrt(storedPatches));
         // A file whose grid is not square cannot be resampled without its size; the loader reports the mismatch.
         if (stored.dim() != 3 || side * side != storedPatches || stored.shape[2] != embedDim) return;
-        tensors[nameof(pos_embed)] = ResamplePositionEmbedding(stored, (side, side), grid, PrefixTokens);
-    }
-
-    /// <summary>
-    /// Bicubic (antialiased, align_corners false) resampling of the grid part of a [1, prefix + h*w, C] position
-    /// embedding to a new grid, in float32; the prefix (class token) slots are kept as they are.
-    /// </summary>
-    public static Tensor ResamplePositionEmbedding(Tensor posEmbed, (long Height, long Width) oldGrid,
-        (long Height, long Width) newGrid, int prefixTokens)
-    {
-        using var scope = NewDisposeScope();
-        var channels = posEmbed.shape[2];
-        var prefix = posEmbed[.., ..prefixTokens];
-        var gridPart = posEmbed[.., prefixTokens..].to_type(ScalarType.Float32)
-            .reshape(1, oldGrid.Height, oldGrid.Width, channels).permute(0, 3, 1, 2);
-        var resampled = nn.functional.interpolate(gridPart, size: [newGrid.Height, newGrid.Width],
-                mode: InterpolationMode.Bicubic, align_corners: false, antialias: true)
-            .permute(0, 2, 3, 1).reshape(1, newGrid.Height * newGrid.Width, channels).to_type(posEmbed.dtype);
-        return cat([prefix, resampled], 1).MoveToOuterDisposeScope();
+        tensors[nameof(pos_embed)] = PosEmbed.ResampleAbsolute(stored, (side, side), grid, PrefixTokens);
     }
 
     /// <summary>timm's default init: pos_embed trunc_normal(.02), cls_token normal(1e-6), Linear trunc_normal(.02) with zero bias.</summary>

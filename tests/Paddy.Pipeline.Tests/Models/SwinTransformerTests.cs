@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Paddy.Pipeline.Device;
 using Paddy.Pipeline.IO;
 using Paddy.Pipeline.Models;
+using Paddy.Pipeline.Models.Layers;
 using Paddy.Pipeline.Models.Weights;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -180,13 +181,13 @@ public class SwinTransformerTests(ITestOutputHelper output)
     {
         manual_seed(7);
         using var branch = ones(2000, 3, 5);
-        using var dropped = StochasticDepth.DropPath(branch, 0.25, training: true);
+        using var dropped = DropPath.Apply(branch, 0.25, training: true);
         using var perSample = dropped.amax([1, 2]);
         Assert.True(dropped.eq(perSample.view(-1, 1, 1)).all().item<bool>(), "each sample is kept or dropped whole");
         Assert.True((perSample.eq(0) | perSample.eq(1 / 0.75f)).all().item<bool>());
         var keptFraction = perSample.gt(0).to_type(ScalarType.Float32).mean().item<float>();
         Assert.InRange(keptFraction, 0.72, 0.78);
-        Assert.Same(branch, StochasticDepth.DropPath(branch, 0.25, training: false));
+        Assert.Same(branch, DropPath.Apply(branch, 0.25, training: false));
     }
 
     [Fact]

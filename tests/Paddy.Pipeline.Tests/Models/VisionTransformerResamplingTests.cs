@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Paddy.Pipeline.IO;
 using Paddy.Pipeline.Models;
+using Paddy.Pipeline.Models.Layers;
 using Paddy.Pipeline.Models.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -42,7 +43,7 @@ public sealed class VisionTransformerResamplingTests
     public void Resampling_a_grid_to_its_own_size_returns_it_unchanged()
     {
         using var posEmbed = randn(1, 1 + 3 * 3, 5);
-        using var same = VisionTransformer.ResamplePositionEmbedding(posEmbed, (3, 3), (3, 3), prefixTokens: 1);
+        using var same = PosEmbed.ResampleAbsolute(posEmbed, (3, 3), (3, 3), prefixTokens: 1);
         Assert.True(same.allclose(posEmbed, rtol: 0, atol: 1e-6));
     }
 

@@ -32,7 +32,7 @@ public abstract class SwinBlock : nn.Module<Tensor, Tensor>
     public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
     {
         if (attn_mask is not null) yield return (nameof(attn_mask), attn_mask);
-        foreach (var (name, buffer) in AttentionBuffers()) yield return ($"attn.{name}", buffer);
+        foreach (var (name, buffer) in WindowAttention.NonPersistentBuffers()) yield return ($"attn.{name}", buffer);
     }
 
     public override Tensor forward(Tensor x)
@@ -51,12 +51,11 @@ public abstract class SwinBlock : nn.Module<Tensor, Tensor>
     /// <summary>The MLP residual branch of [B, H * W, C] tokens.</summary>
     protected abstract Tensor MlpBranch(Tensor tokens);
 
-    /// <summary>The attention module's computed buffers, named relative to it.</summary>
-    protected abstract IEnumerable<(string Name, Tensor Buffer)> AttentionBuffers();
+    /// <summary>The block's window attention (timm's attn).</summary>
+    protected abstract SwinWindowAttentionBase WindowAttention { get; }
 
     /// <summary>Shifted-window attention over this block's layout and shift mask.</summary>
-    protected Tensor AttendInWindows(Tensor x, Func<Tensor, Tensor?, Tensor> windowAttention) =>
-        SwinWindows.Attend(x, Layout, windowAttention, attn_mask);
+    protected Tensor AttendInWindows(Tensor x) => SwinWindows.Attend(x, Layout, WindowAttention.forward, attn_mask);
 
     // TorchSharp 0.107 leaves non-persistent buffers out of named_buffers, so Module.to() would not move them.
     protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)

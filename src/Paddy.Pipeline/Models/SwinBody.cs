@@ -12,7 +12,7 @@ public sealed record SwinBlockPlace(int Stage, int Dim, int Heads, SwinWindowLay
 /// <summary>
 /// The body Swin v1 and SwinV2 share, as timm builds both: NHWC PatchEmbed with LayerNorm, stages of
 /// shifted-window blocks with a PatchMerging before every stage but the first, final LayerNorm, average-pool
-/// head. The version decides the PatchMerging and the block; the rest is one code path, so the two cannot drift.
+/// head. The version decides the block and the PatchMerging order; the rest is one code path, so the two cannot drift.
 /// Parameter names equal timm's state-dict keys. The computed buffers are made for the construction size, so
 /// the model takes exactly that input size (timm's strict_img_size).
 /// </summary>
@@ -25,10 +25,10 @@ public abstract class SwinBody<TBlock> : TimmModel where TBlock : SwinBlock
     public readonly LayerNorm norm;
     public readonly ClassifierHead head;
 
-    /// <param name="patchMerging">The downsample of a stage, given the width of the stage before it.</param>
+    /// <param name="normBeforeReduction">The PatchMerging order: true in v1 (norm, then reduce), false in v2.</param>
     /// <param name="block">A block, given its place.</param>
-    protected SwinBody(string name, SwinArchitecture architecture, int numClasses,
-        Func<int, double, nn.Module<Tensor, Tensor>> patchMerging, Func<SwinBlockPlace, TBlock> block) : base(name)
+    protected SwinBody(string name, SwinArchitecture architecture, int numClasses, bool normBeforeReduction,
+        Func<SwinBlockPlace, TBlock> block) : base(name)
     {
         Architecture = architecture;
         patch_embed = new PatchEmbed((architecture.ImageHeight, architecture.ImageWidth), architecture.PatchSize,
@@ -38,7 +38,7 @@ public abstract class SwinBody<TBlock> : TimmModel where TBlock : SwinBlock
         var dim = architecture.EmbedDim;
         for (var s = 0; s < architecture.Depths.Count; s++)
         {
-            var downsample = s > 0 ? patchMerging(dim, NormEps) : null;
+            var downsample = s > 0 ? new SwinPatchMerging(dim, NormEps, normBeforeReduction) : null;
             if (s > 0) (height, width, dim) = ((height + 1) / 2, (width + 1) / 2, dim * 2);
             var blocks = new ModuleList<TBlock>();
             for (var b = 0; b < architecture.Depths[s]; b++)

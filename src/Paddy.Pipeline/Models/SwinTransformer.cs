@@ -1,15 +1,13 @@
 // Swin v1 and SwinV2 share one body (SwinBody: patch embedding, stages, final norm, head, the block's residual
-// skeleton in SwinBlock, the window geometry in SwinWindows) and differ only in what is really theirs: v1's
-// window attention with a learned bias table, its pre-norm block and its norm-then-reduce PatchMerging. timm
+// skeleton in SwinBlock, PatchMerging in SwinPatchMerging, the window geometry in SwinWindows); this file holds
+// only what is v1's own: window attention with a learned bias table and the pre-norm block. timm
 // keeps the two as separate files that repeat the scaffolding; one copy here keeps a fix from reaching only one.
 using System.Text.Json.Nodes;
 using Paddy.Pipeline.Device;
 using Paddy.Pipeline.Models.Layers;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
-using LayerNorm = Paddy.Pipeline.Models.Layers.LayerNorm;
-using Linear = Paddy.Pipeline.Models.Layers.Linear;
+using Parameter = TorchSharp.Modules.Parameter;
 
 namespace Paddy.Pipeline.Models;
 
@@ -17,7 +15,7 @@ namespace Paddy.Pipeline.Models;
 /// Swin v1 window attention: softmax(q k^T / sqrt(head_dim) + relative position bias + shift mask) v, then proj.
 /// The bias for tokens i, j is relative_position_bias_table[relative_position_index[i, j]], per head.
 /// </summary>
-public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class SwinWindowAttention : SwinWindowAttentionBase
 {
     public readonly Parameter relative_position_bias_table;
     public readonly Linear qkv;
@@ -25,7 +23,7 @@ public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly int heads;
     private readonly double scale;
 
-    public SwinWindowAttention(int dim, int heads, SwinWindowLayout layout, bool qkvBias) : base(nameof(SwinWindowAttention))
+    public SwinWindowAttention(int dim, int heads, SwinWindowLayout layout, bool qkvBias) : base(nameof(SwinWindowAttention), layout)
     {
         this.heads = heads;
         scale = Math.Pow(dim / heads, -0.5);
@@ -35,15 +33,6 @@ public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         qkv = new Linear(dim, 3 * dim, qkvBias);
         proj = new Linear(dim, dim);
         RegisterComponents();
-        relative_position_index = SwinWindows.RelativePositionIndex(layout.WindowHeight, layout.WindowWidth);
-        register_buffer(nameof(relative_position_index), relative_position_index, persistent: false);
-    }
-
-    public Tensor relative_position_index { get; private set; }
-
-    public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
-    {
-        yield return (nameof(relative_position_index), relative_position_index);
     }
 
     /// <summary>x: [B * windows, N, C]; mask: [windows, N, N] or null.</summary>
@@ -62,15 +51,9 @@ public sealed class SwinWindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     }
 
     private Tensor RelativePositionBias(long tokens) =>
-        relative_position_bias_table.index_select(0, relative_position_index.view(-1))
+        relative_position_bias_table.index_select(0, RelativePositionIndex.view(-1))
             .view(tokens, tokens, -1).permute(2, 0, 1).unsqueeze(0);
 
-    protected override void _toEpilog(ScalarType? dtype, torch.Device? device, bool non_blocking)
-    {
-        base._toEpilog(dtype, device, non_blocking);
-        relative_position_index = SwinWindows.MoveBuffer(relative_position_index, dtype, device);
-        ConditionallyRegisterBuffer(nameof(relative_position_index), relative_position_index, persistent: false);
-    }
 }
 
 /// <summary>Swin v1 block, pre-norm: x + attn(norm1(x)) over shifted windows, then x + mlp(norm2(x)).</summary>
@@ -91,47 +74,22 @@ public sealed class SwinTransformerBlock : SwinBlock
         RegisterComponents();
     }
 
-    protected override Tensor AttentionBranch(Tensor x) => AttendInWindows(norm1.forward(x), attn.forward);
+    protected override Tensor AttentionBranch(Tensor x) => AttendInWindows(norm1.forward(x));
 
     protected override Tensor MlpBranch(Tensor tokens) => mlp.forward(norm2.forward(tokens));
 
-    protected override IEnumerable<(string Name, Tensor Buffer)> AttentionBuffers() => attn.NonPersistentBuffers();
-}
-
-/// <summary>Swin v1 PatchMerging: gather 2x2 neighbours (4C), LayerNorm over 4C, then reduction 4C to 2C without bias.</summary>
-public sealed class SwinPatchMerging : nn.Module<Tensor, Tensor>
-{
-    public readonly LayerNorm norm;
-    public readonly Linear reduction;
-
-    public SwinPatchMerging(int dim, double eps) : base(nameof(SwinPatchMerging))
-    {
-        norm = new LayerNorm(4 * dim, eps);
-        reduction = new Linear(4 * dim, 2 * dim, hasBias: false);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return reduction.forward(norm.forward(SwinWindows.MergeNeighbours(x))).MoveToOuterDisposeScope();
-    }
+    protected override SwinWindowAttentionBase WindowAttention => attn;
 }
 
 /// <summary>
 /// timm's SwinTransformer (v1) on the shared Swin body: v1 PatchMerging (norm, then reduce) and pre-norm blocks
 /// with a learned relative position bias table. Features are NHWC [B, H, W, C].
 /// </summary>
-public sealed class SwinTransformer : SwinBody<SwinTransformerBlock>
+public sealed class SwinTransformer(SwinArchitecture architecture, int numClasses)
+    : SwinBody<SwinTransformerBlock>(nameof(SwinTransformer), architecture, numClasses, normBeforeReduction: true,
+        place => new SwinTransformerBlock(place.Dim, place.Heads, architecture.MlpRatio, architecture.QkvBias, place.Layout,
+            place.DropPathRate))
 {
-    public SwinTransformer(SwinArchitecture architecture, int numClasses)
-        : base(nameof(SwinTransformer), architecture, numClasses,
-            (dim, eps) => new SwinPatchMerging(dim, eps),
-            place => new SwinTransformerBlock(place.Dim, place.Heads, architecture.MlpRatio, architecture.QkvBias,
-                place.Layout, place.DropPathRate))
-    {
-    }
-
     /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
     public static SwinTransformer FromTimmArguments(JsonObject kwargs)
     {

@@ -1,6 +1,6 @@
 // SwinV2 shares its body with Swin v1 (SwinBody: patch embedding, stages, final norm, head, the block's residual
-// skeleton in SwinBlock, the window geometry in SwinWindows) and keeps only what is really its own: scaled cosine
-// window attention with a continuous position bias, its post-norm block and its reduce-then-norm PatchMerging.
+// skeleton in SwinBlock, PatchMerging in SwinPatchMerging, the window geometry in SwinWindows); this file holds
+// only what is v2's own: scaled cosine window attention with a continuous position bias and the post-norm block.
 // timm keeps the two as separate files that repeat the scaffolding; one copy here keeps a fix from reaching only one.
 using System.Text.Json.Nodes;
 using Paddy.Pipeline.Device;
@@ -18,7 +18,7 @@ namespace Paddy.Pipeline.Models;
 /// indexed by relative_position_index, plus the shift mask; softmax; times v; proj. The qkv bias is
 /// (q_bias, k_bias = 0, v_bias).
 /// </summary>
-public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class SwinV2WindowAttention : SwinWindowAttentionBase
 {
     private static readonly double MaxLogitScale = Math.Log(100);
 
@@ -31,10 +31,9 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     private readonly int heads;
     private Tensor? k_bias;
     private Tensor relative_coords_table;
-    private Tensor relative_position_index;
 
     public SwinV2WindowAttention(int dim, int heads, SwinWindowLayout layout, bool qkvBias, int pretrainedWindow)
-        : base(nameof(SwinV2WindowAttention))
+        : base(nameof(SwinV2WindowAttention), layout)
     {
         this.heads = heads;
         logit_scale = new Parameter(full(heads, 1, 1, Math.Log(10)));
@@ -55,15 +54,13 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         }
         relative_coords_table = RelativeCoordsTable(layout.WindowHeight, layout.WindowWidth, pretrainedWindow);
         register_buffer(nameof(relative_coords_table), relative_coords_table, persistent: false);
-        relative_position_index = SwinWindows.RelativePositionIndex(layout.WindowHeight, layout.WindowWidth);
-        register_buffer(nameof(relative_position_index), relative_position_index, persistent: false);
     }
 
-    public IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
+    public override IEnumerable<(string Name, Tensor Buffer)> NonPersistentBuffers()
     {
         if (k_bias is not null) yield return (nameof(k_bias), k_bias);
         yield return (nameof(relative_coords_table), relative_coords_table);
-        yield return (nameof(relative_position_index), relative_position_index);
+        foreach (var shared in base.NonPersistentBuffers()) yield return shared;
     }
 
     /// <summary>x: [B * windows, N, C]; mask: [windows, N, N] or null.</summary>
@@ -92,7 +89,7 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
     private Tensor PositionBias(long tokens)
     {
         var table = Autocast.ToFloat32(cpb_mlp.forward(relative_coords_table)).view(-1, heads);
-        var bias = table.index_select(0, relative_position_index.view(-1)).view(tokens, tokens, -1).permute(2, 0, 1);
+        var bias = table.index_select(0, RelativePositionIndex.view(-1)).view(tokens, tokens, -1).permute(2, 0, 1);
         using var sixteen = 16.0.ToScalar();
         return sigmoid(bias).unsqueeze(0).mul(sixteen);
     }
@@ -124,8 +121,6 @@ public sealed class SwinV2WindowAttention : nn.Module<Tensor, Tensor?, Tensor>
         }
         relative_coords_table = SwinWindows.MoveBuffer(relative_coords_table, dtype, device);
         ConditionallyRegisterBuffer(nameof(relative_coords_table), relative_coords_table, persistent: false);
-        relative_position_index = SwinWindows.MoveBuffer(relative_position_index, dtype, device);
-        ConditionallyRegisterBuffer(nameof(relative_position_index), relative_position_index, persistent: false);
     }
 }
 
@@ -150,31 +145,11 @@ public sealed class SwinV2Block : SwinBlock
         RegisterComponents();
     }
 
-    protected override Tensor AttentionBranch(Tensor x) => norm1.forward(AttendInWindows(x, attn.forward));
+    protected override Tensor AttentionBranch(Tensor x) => norm1.forward(AttendInWindows(x));
 
     protected override Tensor MlpBranch(Tensor tokens) => norm2.forward(mlp.forward(tokens));
 
-    protected override IEnumerable<(string Name, Tensor Buffer)> AttentionBuffers() => attn.NonPersistentBuffers();
-}
-
-/// <summary>SwinV2 PatchMerging: gather 2x2 neighbours (4C), reduction 4C to 2C without bias, then LayerNorm over 2C.</summary>
-public sealed class SwinV2PatchMerging : nn.Module<Tensor, Tensor>
-{
-    public readonly Linear reduction;
-    public readonly LayerNorm norm;
-
-    public SwinV2PatchMerging(int dim, double eps) : base(nameof(SwinV2PatchMerging))
-    {
-        reduction = new Linear(4 * dim, 2 * dim, hasBias: false);
-        norm = new LayerNorm(2 * dim, eps);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return norm.forward(reduction.forward(SwinWindows.MergeNeighbours(x))).MoveToOuterDisposeScope();
-    }
+    protected override SwinWindowAttentionBase WindowAttention => attn;
 }
 
 /// <summary>
@@ -182,17 +157,12 @@ public sealed class SwinV2PatchMerging : nn.Module<Tensor, Tensor>
 /// position bias (a small MLP over log-spaced relative coordinates); PatchMerging reduces before it normalises.
 /// Features are NHWC [B, H, W, C].
 /// </summary>
-public sealed class SwinTransformerV2 : SwinBody<SwinV2Block>
+/// <param name="pretrainedWindowSizes">Per stage, the window the weights were trained with (0: the block's own
+/// window); it sets the scale of the log-spaced coordinates, as timm's pretrained_window_sizes.</param>
+public sealed class SwinTransformerV2(SwinArchitecture architecture, int numClasses, IReadOnlyList<int>? pretrainedWindowSizes = null)
+    : SwinBody<SwinV2Block>(nameof(SwinTransformerV2), architecture, numClasses, normBeforeReduction: false,
+        BlockFactory(architecture, pretrainedWindowSizes))
 {
-    /// <param name="pretrainedWindowSizes">Per stage, the window the weights were trained with (0: the block's
-    /// own window); it sets the scale of the log-spaced coordinates, as timm's pretrained_window_sizes.</param>
-    public SwinTransformerV2(SwinArchitecture architecture, int numClasses, IReadOnlyList<int>? pretrainedWindowSizes = null)
-        : base(nameof(SwinTransformerV2), architecture, numClasses,
-            (dim, eps) => new SwinV2PatchMerging(dim, eps),
-            BlockFactory(architecture, pretrainedWindowSizes))
-    {
-    }
-
     /// <summary>Builds the model from timm constructor kwargs (as in a fixture's config.json).</summary>
     public static SwinTransformerV2 FromTimmArguments(JsonObject kwargs)
     {

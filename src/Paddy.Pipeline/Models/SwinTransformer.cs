@@ -53,7 +53,6 @@ public sealed class SwinWindowAttention : SwinWindowAttentionBase
     private Tensor RelativePositionBias(long tokens) =>
         relative_position_bias_table.index_select(0, RelativePositionIndex.view(-1))
             .view(tokens, tokens, -1).permute(2, 0, 1).unsqueeze(0);
-
 }
 
 /// <summary>Swin v1 block, pre-norm: x + attn(norm1(x)) over shifted windows, then x + mlp(norm2(x)).</summary>

@@ -107,7 +107,8 @@ public sealed class SwinV2WindowAttention : SwinWindowAttentionBase
         var rows = arange(-(windowHeight - 1), windowHeight, dtype: ScalarType.Float32, device: CPU) / (scaleHeight - 1);
         var cols = arange(-(windowWidth - 1), windowWidth, dtype: ScalarType.Float32, device: CPU) / (scaleWidth - 1);
         var grid = stack(meshgrid([rows, cols], indexing: "ij"), dim: -1).unsqueeze(0) * 8;
-        var table = sign(grid) * log2(grid.abs() + 1.0) / Math.Log2(8);
+        using var one = 1.0.ToScalar();
+        var table = sign(grid) * log2(grid.abs().add(one, HeldScalars.One)) / Math.Log2(8);
         return table.contiguous().MoveToOuterDisposeScope();
     }
 

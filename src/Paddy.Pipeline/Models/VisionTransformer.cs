@@ -57,6 +57,9 @@ public sealed class VisionTransformer : TimmModel, IAdaptsPretrainedWeights
     public VisionTransformer((int Height, int Width) imageSize, int patchSize, long embedDim, int depth, long numHeads,
         int numClasses = 1000, int inChannels = 3, double mlpRatio = 4.0) : base(nameof(VisionTransformer))
     {
+        if (imageSize.Height % patchSize != 0 || imageSize.Width % patchSize != 0)
+            throw new ArgumentException(
+                $"ViT image size {imageSize.Height}x{imageSize.Width} is not a multiple of the patch size {patchSize}; choose a size divisible by {patchSize}.");
         this.embedDim = embedDim;
         grid = (imageSize.Height / patchSize, imageSize.Width / patchSize);
         cls_token = new Parameter(zeros(1, 1, embedDim));

@@ -28,9 +28,6 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     public PatchEmbed((int Height, int Width) imageSize, int patchSize, int inChannels, long embedDim,
         PatchFormat format = PatchFormat.Nlc, double? normEps = null) : base(nameof(PatchEmbed))
     {
-        if (imageSize.Height % patchSize != 0 || imageSize.Width % patchSize != 0)
-            throw new ArgumentException(
-                $"Image size {imageSize.Height}x{imageSize.Width} is not a multiple of the patch size {patchSize}; choose a size divisible by {patchSize}.");
         this.imageSize = imageSize;
         this.format = format;
         proj = new Conv2d(inChannels, embedDim, patchSize, stride: patchSize);

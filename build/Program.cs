@@ -8,6 +8,7 @@ if (args.Length > 0 && args[0] == TrainWorker.Command)
     return await TrainWorker.RunAsync(args.Skip(1).ToList());
 
 return await new FrostingHost<BuildContext>(
-        cake => new BuildContext(cake),
-        context => context.Pipeline.Models.Select(TrainTask.Register))
+        (cake, options) => new BuildContext(cake, options.DryRun),
+        context => context.Pipeline.Models.Select(TrainTask.Register),
+        new BuildLifetime())
     .RunAsync(args);

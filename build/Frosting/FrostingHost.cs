@@ -14,17 +14,22 @@ namespace Paddy.Build.Frosting;
 /// <summary>
 /// A thin Cake.Frosting-compatible host on the real Cake 7 engine (Cake.Frosting itself is not served here):
 /// Frosting's command line, task classes with Frosting's attributes, tasks registered at run time, and Cake's
-/// own script hosts for running, dry runs, --tree and --description, including Cake's end-of-run report.
+/// own script hosts for running, --tree and --description, including Cake's end-of-run report, and a lifetime
+/// (Setup/Teardown) that also runs in dry runs.
 /// </summary>
 public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
 {
-    private readonly Func<ICakeContext, TContext> createContext;
+    private readonly Func<ICakeContext, HostOptions, TContext> createContext;
     private readonly Func<TContext, IEnumerable<RegisteredTask>> runtimeTasks;
+    private readonly FrostingLifetime<TContext> lifetime;
 
-    public FrostingHost(Func<ICakeContext, TContext> createContext, Func<TContext, IEnumerable<RegisteredTask>> runtimeTasks)
+    /// <param name="createContext">The typed context; it must not need more than the command line (--tree runs without data).</param>
+    public FrostingHost(Func<ICakeContext, HostOptions, TContext> createContext, Func<TContext, IEnumerable<RegisteredTask>> runtimeTasks,
+        FrostingLifetime<TContext> lifetime)
     {
         this.createContext = createContext;
         this.runtimeTasks = runtimeTasks;
+        this.lifetime = lifetime;
     }
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
@@ -62,7 +67,7 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
         List<RegisteredTask> tasks;
         try
         {
-            context = createContext(CreateCakeContext(environment, log, options));
+            context = createContext(CreateCakeContext(environment, log, options), options);
             tasks = RegisteredTask.FromAssembly(typeof(TContext).Assembly).Concat(runtimeTasks(context)).ToList();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -83,10 +88,13 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
         {
             { Tree: true } => new TreeScriptHost(engine, context, console),
             { Description: true } => new DescriptionScriptHost(engine, context, AnsiConsole.Console),
-            { DryRun: true } => new DryRunScriptHost<TContext>(engine, context, log),
+            { DryRun: true } => new BuildScriptHost<TContext>(engine, new DryRunStrategy(log), context, new SilentReportPrinter(),
+                context.Configuration, log),
             _ => new BuildScriptHost<TContext>(engine, new DefaultExecutionStrategy(log, Printer(options, console, context)),
                 context, Printer(options, console, context), context.Configuration, log),
         };
+        host.Setup(info => lifetime.Setup(context, info));
+        host.Teardown(info => lifetime.Teardown(context, info));
         var builders = tasks.ToDictionary(t => t.Name, t => Register(host, t, isTarget: t == target), StringComparer.OrdinalIgnoreCase);
         foreach (var task in tasks)
         {
@@ -98,6 +106,7 @@ public sealed class FrostingHost<TContext> where TContext : class, ICakeContext
 
         try
         {
+            if (options.DryRun) log.Information("Dry run: nothing is trained, restored, probed or written.");
             await host.RunTargetAsync(target.Name);
             return 0;
         }

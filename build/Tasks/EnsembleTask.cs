@@ -1,4 +1,3 @@
-using System.Globalization;
 using Cake.Core;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
@@ -12,29 +11,12 @@ namespace Paddy.Build.Tasks;
 [IsDependentOn(typeof(TrainAllTask))]
 public sealed class EnsembleTask : FrostingTask<BuildContext>
 {
-    public override void Run(BuildContext context) => context.Ensemble = Ensemble(context);
-
-    /// <summary>Ensembles the finished artifacts and prints the validation table (also for Submit run --exclusive).</summary>
-    public static EnsembleResult Ensemble(BuildContext context)
+    public override void Run(BuildContext context)
     {
         if (context.FailedTasks.Count > 0)
             throw new CakeException($"{context.FailedTasks.Count} Train task(s) failed, so there is nothing complete to ensemble; finished models are kept:{Environment.NewLine}"
                 + string.Join(Environment.NewLine, context.FailedTasks.Select(f => $"  {f.Key}: {f.Value}")));
-        var members = context.Pipeline.Models.Select(m => (context.PlanOf(m), m.EnsembleWeight)).ToList();
-        var result = EnsembleJob.Run(context.Store, members);
-        if (context.Log.Verbosity < Verbosity.Normal) return result;
-
-        var table = new Table().Title("Validation error (each model on its own split; ensemble on the images all models held out)");
-        table.AddColumns("model", "weight", "valid error", "valid images", $"on the {result.CommonValidCount} common");
-        foreach (var m in result.Members)
-            table.AddRow(Markup.Escape(m.Task), Number(m.Weight), Percent(m.ValidError), m.ValidCount.ToString(CultureInfo.InvariantCulture),
-                m.ErrorOnCommonItems is { } e ? Percent(e) : "-");
-        table.AddRow("[bold]ensemble[/]", "", "", "", result.EnsembleErrorOnCommonItems is { } ee ? $"[bold]{Percent(ee)}[/]" : "no common images");
-        AnsiConsole.Write(table);
-        return result;
+        context.Ensemble = EnsembleJob.Run(context.Store, context.Pipeline.Models.Select(m => (context.PlanOf(m), m.EnsembleWeight)).ToList());
+        if (context.Log.Verbosity >= Verbosity.Normal) AnsiConsole.Write(ConsoleTables.Ensemble(context.Ensemble));
     }
-
-    private static string Percent(double value) => value.ToString("P2", CultureInfo.InvariantCulture);
-
-    private static string Number(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 }

@@ -11,9 +11,9 @@ public sealed class StatusTask : FrostingTask<BuildContext>
 {
     public override void Run(BuildContext context)
     {
-        var plans = context.Pipeline.Models.Select(m => (Plan: context.PlanOf(m), Weight: m.EnsembleWeight)).ToList();
-        var statuses = plans.Select(m => StatusJob.Explain(context.Store, m.Plan, context.Planner.DataListings)).ToList();
-        foreach (var status in statuses.Append(StatusJob.ExplainEnsemble(context.Store, plans)))
+        var members = context.Pipeline.Models.Select(m => (context.Decisions[m.TaskName], m.EnsembleWeight)).ToList();
+        var (tasks, ensemble) = StatusJob.ExplainRun(context.Store, members, context.Planner.DataListings);
+        foreach (var status in tasks.Append(ensemble))
         {
             AnsiConsole.MarkupLine(status.UpToDate
                 ? $"[green]{Markup.Escape(status.Task)}[/]: up to date"
@@ -21,9 +21,9 @@ public sealed class StatusTask : FrostingTask<BuildContext>
             if (!status.UpToDate)
                 foreach (var reason in status.Reasons) AnsiConsole.MarkupLine($"    {Markup.Escape(reason)}");
         }
-        var stale = statuses.Count(s => !s.UpToDate);
+        var stale = tasks.Count(s => !s.UpToDate);
         AnsiConsole.MarkupLine(stale == 0
             ? "Every Train task is up to date."
-            : $"{stale} of {statuses.Count} Train task(s) would train.");
+            : $"{stale} of {tasks.Count} Train task(s) would train.");
     }
 }

@@ -1,7 +1,6 @@
-using System.Globalization;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
-using Paddy.Pipeline.Reporting;
+using Paddy.Pipeline.Jobs;
 using Spectre.Console;
 
 namespace Paddy.Build.Tasks;
@@ -13,27 +12,11 @@ public sealed class SubmitTask : FrostingTask<BuildContext>
 {
     public override void Run(BuildContext context)
     {
-        var result = context.Ensemble ?? EnsembleTask.Ensemble(context);
-        var models = context.Pipeline.Models
-            .Select(m => (Combination: m, Manifest: context.PlanOf(m).Finished!))
-            .Select(m => new ReportedModel(m.Combination.TaskName, m.Combination.Slug, m.Combination.EnsembleWeight, m.Manifest))
-            .ToList();
-        var report = RunReport.Write(context.Store, context.Pipeline.Name, models, result);
+        var result = SubmitJob.Run(context.Store, context.Pipeline, context.PlanOf, context.Ensemble);
         if (context.Log.Verbosity < Verbosity.Normal) return;
-
-        var table = new Table().Title("Summary");
-        table.AddColumns("task", "status", "train time", "valid error", "peak memory");
-        foreach (var combination in context.Pipeline.Models)
-        {
-            var manifest = context.PlanOf(combination).Finished;
-            table.AddRow(Markup.Escape(combination.TaskName),
-                context.Outcomes.GetValueOrDefault(combination.TaskName, "up to date"),
-                manifest is null ? "-" : TimeSpan.FromSeconds(manifest.TrainSeconds).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture),
-                manifest is null ? "-" : manifest.ValidError.ToString("P2", CultureInfo.InvariantCulture),
-                manifest?.PeakMemoryBytes is { } peak ? $"{peak / (1024.0 * 1024):F0} MiB" : "-");
-        }
-        AnsiConsole.Write(table);
-        context.Log.Information($"Submission: {result.SubmissionPath} ({result.SubmissionRows} rows, sample_submission order).");
-        context.Log.Information($"Report: {report}");
+        if (context.Ensemble is null) AnsiConsole.Write(ConsoleTables.Ensemble(result.Ensemble));
+        AnsiConsole.Write(ConsoleTables.Summary(result.Models, context.Outcomes));
+        context.Log.Information($"Submission: {result.Ensemble.SubmissionPath} ({result.Ensemble.SubmissionRows} rows, sample_submission order).");
+        context.Log.Information($"Report: {result.ReportPath}");
     }
 }

@@ -1,16 +1,15 @@
 using System.Runtime.ExceptionServices;
-using Cake.Core;
 using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
 using Paddy.Build.Worker;
-using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Jobs;
 
 namespace Paddy.Build.Tasks;
 
 /// <summary>
-/// One cached Train task per (architecture, preprocessing) combination of pipeline.yaml. It is skipped while its
-/// artifact is up to date; otherwise it trains in a child process, which writes the artifact atomically.
+/// One cached Train task per (architecture, preprocessing) combination of pipeline.yaml: skipped when the run's
+/// decision says its artifact is up to date; otherwise restored from the shared cache or trained in a worker process.
 /// </summary>
 public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask<BuildContext>
 {
@@ -27,35 +26,12 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     public override bool ShouldRun(BuildContext context)
     {
-        var plan = context.PlanOf(combination);
-        if (plan.IsUpToDate && !context.Force)
-        {
-            skipReason = $"up to date (fingerprint {plan.Fingerprint[..12]})";
-            context.Outcomes[combination.TaskName] = "up to date";
-            return false;
-        }
-        if (!context.Force && context.SharedCache is { } cache)
-        {
-            var (restored, why) = cache.TryRestore(plan.Fingerprint, context.Store, combination.Slug);
-            context.Planner.Invalidate(context.Resolved(combination));
-            if (restored is not null)
-            {
-                skipReason = $"restored from {cache.Root} (fingerprint {plan.Fingerprint[..12]})";
-                context.Outcomes[combination.TaskName] = "restored";
-                return false;
-            }
-            context.Log.Information($"{combination.TaskName}: {why}.");
-        }
-        context.Log.Information(context.Force && plan.IsUpToDate
-            ? $"{combination.TaskName}: up to date, but --force; training."
-            : $"{combination.TaskName}: {plan.Reason}; training.");
-        return true;
+        var decision = context.Decisions[combination.TaskName];
+        skipReason = decision.Reason;
+        return decision.Action != TrainAction.UpToDate;
     }
 
-    /// <summary>
-    /// A failed model (a crash or out-of-memory in its worker) does not stop the others from training; Ensemble then
-    /// refuses to run and names it. Ctrl-C stops the whole build.
-    /// </summary>
+    /// <summary>A failed model does not stop the others; Ensemble then refuses to run, and the build fails. Ctrl-C stops it all.</summary>
     public override void OnError(Exception exception, BuildContext context)
     {
         if (exception is OperationCanceledException) ExceptionDispatchInfo.Throw(exception);
@@ -66,40 +42,11 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
 
     public override async Task RunAsync(BuildContext context)
     {
-        // Resolved first: an accum probe takes the task's lock itself. Another build on the same artifacts folder may be
-        // training this task: wait for it, then look again.
-        var resolved = context.Resolved(combination);
-        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(context.Store), combination.Slug, combination.TaskName,
-            message => context.Log.Information(message), CancellationToken.None);
-        context.Planner.Invalidate(resolved);
-        var plan = context.PlanOf(combination);
-        if (plan.IsUpToDate && !context.Force)
-        {
-            context.Log.Information($"{combination.TaskName}: became up to date while this build waited for its lock (fingerprint {plan.Fingerprint[..12]}).");
-            context.Outcomes[combination.TaskName] = "up to date";
-            return;
-        }
-        if (!context.AllowTraining)
-            throw new CakeException($"{combination.TaskName} has no finished artifact ({plan.Reason}) and --train=false forbids training it here.");
-        Task Train() => TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan),
-            echo: context.Log.Verbosity > Verbosity.Quiet);
-        try
-        {
-            await Train();
-        }
-        catch (TrainWorkerProcess.WorkerFailedException e) when (e.ExitCode == TrainWorker.LibTorchErrorExitCode)
-        {
-            // TorchSharp 0.107 passes temporary scalars (the alpha of every tensor add) to libtorch without keeping
-            // them alive, so a garbage collection at the wrong moment can free one mid-call: a rare error that does
-            // not repeat. A second try resumes from the last epoch checkpoint; a real error fails again.
-            context.Log.Warning($"{combination.TaskName}: libtorch failed in the worker; trying once more from its last checkpoint.");
-            await Train();
-        }
-        context.Planner.Invalidate(context.Resolved(combination));
-        var done = context.PlanOf(combination);
-        if (!done.IsUpToDate)
-            throw new CakeException($"{combination.TaskName} finished but its artifact does not verify: {done.Reason}.");
-        context.SharedCache?.Save(done.Fingerprint, context.Store.PathOf(combination.Slug));
-        context.Outcomes[combination.TaskName] = "trained";
+        var request = new TrainTaskRequest(context.Decisions[combination.TaskName], context.Planner, context.Store, context.SharedCache,
+            context.AllowTraining);
+        var outcome = await TrainTaskJob.RunAsync(request,
+            plan => TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan), context.Log.Verbosity > Verbosity.Quiet),
+            message => context.Log.Information(message));
+        context.Finished(outcome);
     }
 }

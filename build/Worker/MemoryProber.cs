@@ -7,27 +7,20 @@ using Paddy.Pipeline.Jobs;
 namespace Paddy.Build.Worker;
 
 /// <summary>
-/// Runs the accum search for a combination, one worker process per probe so that each peak is that run's alone
-/// (a process's peak memory never goes down), and remembers the answer in the pipeline's .cache folder.
+/// One memory probe in its own worker process, so that each peak is that run's alone (a process's peak memory never
+/// goes down). The search over accums and remembering its answers are <see cref="RunPlanning.ProbeRows"/>'s.
 /// </summary>
 public static class MemoryProber
 {
-    private const long MiB = 1024 * 1024;
-
-    public static IReadOnlyList<ProbeRow> Probe(BuildContext context, CombinationConfig combination)
+    /// <summary>The probe's peak bytes; <see cref="ProbeOutOfMemoryException"/> when it ran out of memory.</summary>
+    public static long? Measure(BuildContext context, CombinationConfig combination, int accum)
     {
-        var budget = context.Pipeline.MemoryBudgetMiB * MiB;
-        var cache = ProbeCache.For(context.Store);
-        var key = ProbeCache.Key(combination, context.Planner.Data.Sha256, context.Device, budget);
-        if (cache.Find(key) is { } known) return known;
-        // A probe writes into the task's work folder: never beside another process training or probing the same task.
-        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(context.Store),
-            combination.Slug, combination.TaskName, message => context.Log.Information(message), CancellationToken.None);
-        if (cache.Find(key) is { } probedMeanwhile) return probedMeanwhile;
-
-        var rows = AccumSearch.Run(combination.TaskName, combination.Training.BatchSize, budget, accum =>
+        long? peak = null;
+        // A probe writes into the task's work folder: never beside another build training or probing the same task.
+        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(context.Store), combination.Slug, combination.TaskName,
+            message => context.Log.Information(message), CancellationToken.None);
+        try
         {
-            long? peak = null;
             TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.ProbeArguments(context, combination, accum),
                 context.Log.Verbosity > Verbosity.Quiet, line =>
             {
@@ -35,9 +28,12 @@ public static class MemoryProber
                     && long.TryParse(line[TrainJob.PeakMemoryLinePrefix.Length..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes))
                     peak = bytes;
             }).GetAwaiter().GetResult();
-            return peak;
-        });
-        cache.Save(key, rows);
-        return rows;
+        }
+        catch (TrainWorkerProcess.WorkerFailedException e) when (e.ExitCode is TrainWorker.OutOfMemoryExitCode or TrainWorker.KilledExitCode)
+        {
+            // 137 is SIGKILL, which is how the kernel's OOM killer ends a process that took too much host memory.
+            throw new ProbeOutOfMemoryException(e.Message.Split('\n').Skip(1).LastOrDefault(l => l.Length > 0) ?? e.Message);
+        }
+        return peak;
     }
 }

@@ -16,8 +16,11 @@ public static class TrainWorker
     public const string Command = "worker";
     public const int CancelledExitCode = 130;
 
-    /// <summary>The worker's exit code when libtorch itself raised the error (see TrainTask's retry).</summary>
-    public const int LibTorchErrorExitCode = 3;
+    /// <summary>The worker's exit code when the run did not fit in memory (the answer a memory probe looks for).</summary>
+    public const int OutOfMemoryExitCode = 4;
+
+    /// <summary>The exit code of a process ended by SIGKILL, as the kernel's OOM killer ends one.</summary>
+    public const int KilledExitCode = 137;
 
     /// <summary>Train the planned task (its accum resolved) and write its artifact.</summary>
     public static IEnumerable<string> TrainArguments(BuildContext context, PlannedTask plan) =>
@@ -83,11 +86,16 @@ public static class TrainWorker
             Console.Error.WriteLine("Training cancelled; the last finished epoch is checkpointed and the next run resumes from it.");
             return CancelledExitCode;
         }
+        catch (System.Runtime.InteropServices.ExternalException e) when (IsOutOfMemory(e))
+        {
+            Console.Error.WriteLine($"error: out of memory: {e.Message.Split('\n')[0]}");
+            return OutOfMemoryExitCode;
+        }
         catch (System.Runtime.InteropServices.ExternalException e)
         {
             // An error inside libtorch: where it was called from is what a bug report needs.
             Console.Error.WriteLine($"error in libtorch: {e}");
-            return LibTorchErrorExitCode;
+            return 1;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -95,4 +103,9 @@ public static class TrainWorker
             return 1;
         }
     }
+
+    /// <summary>libtorch's allocation failures: CUDA's "CUDA out of memory", the CPU allocator's "not enough memory".</summary>
+    private static bool IsOutOfMemory(Exception e) =>
+        e.Message.Contains("out of memory", StringComparison.OrdinalIgnoreCase)
+        || e.Message.Contains("not enough memory", StringComparison.OrdinalIgnoreCase);
 }

@@ -13,18 +13,21 @@ public sealed record EnsembleRecord(IReadOnlyList<EnsembleMemberRecord> Members)
 {
     public const string FileName = "ensemble.json";
 
-    /// <summary>The record in <paramref name="pipelineDirectory"/>, or null when no ensemble was made there or it is unreadable.</summary>
+    /// <summary>The record in <paramref name="pipelineDirectory"/>, or null when no ensemble was made there.</summary>
+    /// <exception cref="InvalidDataException">The file is there but damaged (truncated, not this record).</exception>
     public static EnsembleRecord? Read(string pipelineDirectory)
     {
         var path = Path.Combine(pipelineDirectory, FileName);
         if (!File.Exists(path)) return null;
         try
         {
-            return JsonSerializer.Deserialize<EnsembleRecord>(File.ReadAllText(path), ArtifactManifest.Json);
+            var record = JsonSerializer.Deserialize<EnsembleRecord>(File.ReadAllText(path), ArtifactManifest.Json);
+            return record?.Members is not null ? record : throw new JsonException("it lists no members");
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return null;
+            throw new InvalidDataException(
+                $"{path} is damaged ({e.Message.Split('\n')[0]}). Delete it; --target=Ensemble (or Submit) writes it again from the finished models.", e);
         }
     }
 

@@ -18,15 +18,16 @@ public static class PipelineLoader
 
     private static readonly string[] TrainingKeys = ["epochs", "freeze_epochs", "lr", "batch_size", "accum", "precision", "tta"];
 
-    public static PipelineConfig Load(string path, IArchitectureCatalog catalog)
+    /// <param name="requireData">False for commands that need no data (--tree, Describe, Clean): data.root may be absent.</param>
+    public static PipelineConfig Load(string path, IArchitectureCatalog catalog, bool requireData = true)
     {
         var fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
             throw new FileNotFoundException($"Pipeline file {fullPath} does not exist. Pass an existing file with --pipeline=<path>.", fullPath);
-        return Parse(File.ReadAllText(fullPath), fullPath, catalog);
+        return Parse(File.ReadAllText(fullPath), fullPath, catalog, requireData);
     }
 
-    public static PipelineConfig Parse(string yaml, string fullPath, IArchitectureCatalog catalog)
+    public static PipelineConfig Parse(string yaml, string fullPath, IArchitectureCatalog catalog, bool requireData = true)
     {
         var file = Path.GetFileName(fullPath);
         var baseDirectory = Path.GetDirectoryName(fullPath)!;
@@ -57,7 +58,7 @@ public static class PipelineLoader
         if (name.IndexOfAny(['/', '\\', ':']) >= 0 || name is "." or "..")
             throw root.ErrorAt(nameNode, $"name '{name}' becomes the folder artifacts/{name}; use letters, digits, '-', '_' or '.', for example name: paddy");
         var seed = root.Optional("seed") is { } seedNode ? root.Int(seedNode, "seed", 0) : 42;
-        var data = ReadData(file, root.Required("data", "{ root: ./input }"), baseDirectory);
+        var data = ReadData(file, root.Required("data", "{ root: ./input }"), baseDirectory, requireData);
         var training = root.Optional("training") is { } trainingNode
             ? ReadTraining(file, trainingNode, "training", Defaults)
             : Defaults;
@@ -77,12 +78,12 @@ public static class PipelineLoader
         return new PipelineConfig(name, fullPath, seed, data, combinations, budget);
     }
 
-    private static DataSettings ReadData(string file, YamlNode node, string baseDirectory)
+    private static DataSettings ReadData(string file, YamlNode node, string baseDirectory, bool requireData)
     {
         var fields = YamlFields.Of(file, node, "data", "root", "valid_pct", "skip_bad_images");
         var rootNode = fields.Required("root", "./input");
         var root = Path.GetFullPath(Path.Combine(baseDirectory, fields.String(rootNode, "root")));
-        if (!Directory.Exists(root))
+        if (requireData && !Directory.Exists(root))
             throw fields.ErrorAt(rootNode,
                 $"data.root {root} does not exist. Put the Kaggle data there (train_images/, test_images/, train.csv, sample_submission.csv) or set data.root to the folder that holds it.");
         var validPct = fields.Optional("valid_pct") is { } v ? fields.Double(v, "valid_pct", 0, 1, minExclusive: true) : 0.2;

@@ -9,13 +9,19 @@ namespace Paddy.Pipeline.Jobs;
 /// <summary>One probe: a combination trained briefly at one accum, its peak memory, and whether that fits the budget.</summary>
 public sealed record ProbeRow(string Task, int Accum, int MicroBatchSize, long? PeakBytes, bool Fits, string? Failure);
 
+/// <summary>A probe run that ran out of memory: the answer "does not fit", not a failure of the probe.</summary>
+public sealed class ProbeOutOfMemoryException(string message) : Exception(message);
+
 /// <summary>
 /// The seed's hand search for the gradient-accumulation factor that lets a model fit a 16 GB Kaggle GPU, automated:
 /// accum 1, 2, 4, ... (divisors of the batch size) until a short run's peak memory fits the budget.
 /// </summary>
 public static class AccumSearch
 {
-    /// <param name="measure">Runs the probe at an accum and returns its peak bytes; throws when the run fails (out of memory).</param>
+    /// <param name="measure">
+    /// Runs the probe at an accum and returns its peak bytes; throws <see cref="ProbeOutOfMemoryException"/> when the run
+    /// does not fit. Any other failure is the probe's own and stops the search: it says nothing about memory.
+    /// </param>
     public static IReadOnlyList<ProbeRow> Run(string task, int batchSize, long budgetBytes, Func<int, long?> measure)
     {
         var rows = new List<ProbeRow>();
@@ -28,9 +34,14 @@ public static class AccumSearch
             {
                 peak = measure(accum);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (ProbeOutOfMemoryException e)
             {
                 failure = e.Message.Split('\n')[0];
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new InvalidOperationException(
+                    $"{task}: the memory probe at accum {accum} failed for a reason other than memory, so accum: auto has no answer: {e.Message}", e);
             }
             var fits = failure is null && peak is { } p && p <= budgetBytes;
             rows.Add(new ProbeRow(task, accum, batchSize / accum, peak, fits, failure));
@@ -81,11 +92,13 @@ public sealed class ProbeCache(string path)
         if (!File.Exists(path)) return new();
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, IReadOnlyList<ProbeRow>>>(File.ReadAllText(path), ArtifactManifest.Json) ?? new();
+            return JsonSerializer.Deserialize<Dictionary<string, IReadOnlyList<ProbeRow>>>(File.ReadAllText(path), ArtifactManifest.Json)
+                ?? throw new JsonException("it holds null");
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return new();
+            throw new InvalidDataException(
+                $"{path} holds no readable memory-probe answers ({e.Message.Split('\n')[0]}). Delete it; the next build or --target=ProbeMemory measures again.", e);
         }
     }
 }

@@ -14,6 +14,24 @@ public static class StatusJob
 {
     private const int FilesNamed = 5;
 
+    /// <summary>
+    /// Status's entry point: every Train task of the run's decisions, then the ensemble. A task without a plan (accum:
+    /// auto with no remembered memory probe) is stale for the reason its decision gives; nothing is probed or trained.
+    /// </summary>
+    public static (IReadOnlyList<TaskStatus> Tasks, TaskStatus Ensemble) ExplainRun(ArtifactStore store,
+        IReadOnlyList<(TrainDecision Decision, double Weight)> members, string dataListings)
+    {
+        var tasks = members.Select(m => m.Decision.Plan is { } plan
+            ? Explain(store, plan, dataListings)
+            : new TaskStatus(m.Decision.TaskName, false, [m.Decision.Reason])).ToList();
+        var unplanned = members.Where(m => m.Decision.Plan is null).Select(m => m.Decision.TaskName).ToList();
+        var ensemble = unplanned.Count == 0
+            ? ExplainEnsemble(store, members.Select(m => (m.Decision.Plan!, m.Weight)).ToList())
+            : new TaskStatus("Ensemble", false,
+                [$"whether submission.csv is current cannot be said until {string.Join(", ", unplanned)} has a remembered memory probe"]);
+        return (tasks, ensemble);
+    }
+
     public static TaskStatus Explain(ArtifactStore store, PlannedTask plan, string dataListings)
     {
         var task = plan.Combination.TaskName;

@@ -15,6 +15,7 @@ public sealed record PlannedTask(CombinationConfig Combination, FingerprintInput
 /// <summary>
 /// Works out each combination's fingerprint: the data manifest once for all of them (file hashes remembered
 /// across runs in the pipeline's .cache folder), the weights file's hash, the seed and the code identity.
+/// A read-only planner (a dry run) writes nothing and downloads no weights: it hashes what is there.
 /// </summary>
 public sealed class TaskPlanner
 {
@@ -22,18 +23,23 @@ public sealed class TaskPlanner
     private readonly ArtifactStore store;
     private readonly Lazy<(FileHashCache Hashes, DataManifest Data)> data;
     private readonly ConcurrentDictionary<string, PlannedTask> planned = new();
+    private readonly bool readOnly;
 
-    public TaskPlanner(PipelineConfig pipeline, ArtifactStore store)
+    public TaskPlanner(PipelineConfig pipeline, ArtifactStore store, bool readOnly = false)
     {
         this.pipeline = pipeline;
         this.store = store;
+        this.readOnly = readOnly;
         data = new Lazy<(FileHashCache, DataManifest)>(() =>
         {
             var hashes = FileHashCache.Open(Path.Combine(store.PipelineDirectory, ".cache", "file-hashes.json"));
             var manifest = ConsoleProgress.Run($"Hashing the data in {pipeline.Data.Root}", DataManifest.CountFiles(pipeline.Data.Root),
                 progress => DataManifest.Build(pipeline.Data.Root, hashes, progress));
-            hashes.Save();
-            manifest.SaveListing(DataListings);
+            if (!readOnly)
+            {
+                hashes.Save();
+                manifest.SaveListing(DataListings);
+            }
             return (hashes, manifest);
         });
     }
@@ -57,9 +63,13 @@ public sealed class TaskPlanner
     private string WeightsSha256(CombinationConfig combination)
     {
         if (combination.Weights == PipelineLoader.WeightsNone) return PipelineLoader.WeightsNone;
-        var path = WeightsLocator.Resolve(combination.Weights, Path.GetDirectoryName(pipeline.SourcePath)!);
+        var baseDirectory = Path.GetDirectoryName(pipeline.SourcePath)!;
+        var path = readOnly
+            ? WeightsLocator.FindLocal(combination.Weights, baseDirectory)
+              ?? throw new FileNotFoundException($"The weights {combination.Weights} are not on this machine yet; a real run downloads them.")
+            : WeightsLocator.Resolve(combination.Weights, baseDirectory);
         var hash = data.Value.Hashes.Sha256(path);
-        data.Value.Hashes.Save();
+        if (!readOnly) data.Value.Hashes.Save();
         return hash;
     }
 }

@@ -27,10 +27,42 @@ public sealed class AccumSearchTests
     public void A_probe_that_runs_out_of_memory_counts_as_not_fitting()
     {
         var rows = AccumSearch.Run("Train:x", 8, 1_000 * MiB, accum =>
-            accum < 4 ? throw new InvalidOperationException("CUDA out of memory. Tried to allocate 2.00 GiB\nmore") : 900 * MiB);
+            accum < 4 ? throw new ProbeOutOfMemoryException("CUDA out of memory. Tried to allocate 2.00 GiB\nmore") : 900 * MiB);
         Assert.Equal([1, 2, 4], rows.Select(r => r.Accum));
         Assert.Equal("CUDA out of memory. Tried to allocate 2.00 GiB", rows[0].Failure);
         Assert.Equal(4, AccumSearch.Chosen(rows, 1_000 * MiB));
+    }
+
+    [Fact]
+    public void A_probe_that_fails_for_another_reason_is_reported_as_that_failure_and_probes_no_further()
+    {
+        var probed = new List<int>();
+        var e = Assert.Throws<InvalidOperationException>(() => AccumSearch.Run("Train:x", 8, 1_000 * MiB, accum =>
+        {
+            probed.Add(accum);
+            throw new FileNotFoundException("train.csv is missing");
+        }));
+        Assert.Equal([1], probed);
+        Assert.Equal("Train:x: the memory probe at accum 1 failed for a reason other than memory, so accum: auto has no answer: train.csv is missing", e.Message);
+        Assert.DoesNotContain("does not fit", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"abc\": [{\"task\": \"Train:x\", \"acc")]
+    [InlineData("")]
+    [InlineData("null")]
+    public void Damaged_remembered_probe_answers_are_an_error_naming_the_file_and_the_fix(string damaged)
+    {
+        using var directory = new TestDirectory();
+        var store = new Paddy.Pipeline.Artifacts.ArtifactStore(directory.Path);
+        var cache = ProbeCache.For(store);
+        cache.Save("abc", [new ProbeRow("Train:x", 1, 64, 100, true, null)]);
+        Assert.Equal(100, Assert.Single(cache.Find("abc")!).PeakBytes);
+        var path = Path.Combine(directory.Path, ".cache", "memory-probe.json");
+        File.WriteAllText(path, damaged);
+        var e = Assert.Throws<InvalidDataException>(() => cache.Find("abc"));
+        Assert.StartsWith($"{path} holds no readable memory-probe answers (", e.Message);
+        Assert.EndsWith("Delete it; the next build or --target=ProbeMemory measures again.", e.Message);
     }
 
     [Fact]

@@ -134,4 +134,43 @@ public sealed class StatusJobTests : IDisposable
         Assert.Equal([$"{task} was not in the submission", "Train:vit:old is no longer in the pipeline"],
             StatusJob.ExplainEnsemble(store, [(plan, 1)]).Reasons);
     }
+
+    [Theory]
+    [InlineData("{\"members\": [{\"task\": \"Train:a\", \"fingerpr")]
+    [InlineData("")]
+    [InlineData("null")]
+    public void A_damaged_ensemble_record_is_an_error_naming_the_file_and_the_fix_not_no_submission_yet(string damaged)
+    {
+        RecordSubmission(new EnsembleMemberRecord(Combination.TaskName, "f", 1));
+        var path = Path.Combine(store.PipelineDirectory, EnsembleRecord.FileName);
+        File.WriteAllText(path, damaged);
+        var e = Assert.Throws<InvalidDataException>(() => StatusJob.ExplainEnsemble(store, [(Plan(Pipeline, Combination), 1)]));
+        Assert.StartsWith($"{path} is damaged (", e.Message);
+        Assert.EndsWith("Delete it; --target=Ensemble (or Submit) writes it again from the finished models.", e.Message);
+    }
+
+    [Fact]
+    public void A_truncated_manifest_is_reported_with_its_path_and_the_fix()
+    {
+        var path = Path.Combine(store.PathOf(Combination.Slug), ArtifactManifest.FileName);
+        var text = File.ReadAllText(path);
+        File.WriteAllText(path, text[..(text.Length / 2)]);
+        var reason = Assert.Single(Reasons(Pipeline, Combination));
+        Assert.StartsWith($"{path} is not a valid artifact manifest (", reason);
+        Assert.EndsWith("Delete its folder to retrain it.", reason);
+    }
+
+    [Fact]
+    public void Status_of_a_task_without_a_remembered_probe_names_it_and_leaves_the_ensemble_undecided()
+    {
+        var auto = Combination with { Training = Combination.Training with { Accum = TrainingSettings.AutoAccum } };
+        var undecided = new TrainDecision(auto, null, TrainAction.Undecided, "accum: auto has no remembered memory probe");
+        var planned = Plan(Pipeline, Combination);
+        var decided = new TrainDecision(Combination, planned, TrainAction.UpToDate, "up to date");
+        var (tasks, ensemble) = StatusJob.ExplainRun(store, [(decided, 1), (undecided, 1)], Listings);
+        Assert.Equal([true, false], tasks.Select(t => t.UpToDate));
+        Assert.Equal(["accum: auto has no remembered memory probe"], tasks[1].Reasons);
+        Assert.False(ensemble.UpToDate);
+        Assert.Equal([$"whether submission.csv is current cannot be said until {auto.TaskName} has a remembered memory probe"], ensemble.Reasons);
+    }
 }

@@ -1,3 +1,4 @@
+using Cake.Core.Diagnostics;
 using Paddy.Build.Frosting;
 using Paddy.Build.Worker;
 using Paddy.Pipeline.Jobs;
@@ -16,7 +17,7 @@ public sealed class ProbeMemoryTask : FrostingTask<BuildContext>
     public override void Run(BuildContext context)
     {
         var rows = ProbeMemoryJob.Run(context.Planning(PlanningMode.Build), context.Planner,
-            (combination, accum) => MemoryProber.Measure(context, combination, accum));
+            (combination, accum) => MemoryProber.Measure(context, combination, accum), message => context.Log.Information(message));
         AnsiConsole.Write(ConsoleTables.MemoryProbe(rows, context.Device, context.Pipeline.MemoryBudgetMiB));
     }
 }

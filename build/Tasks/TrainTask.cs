@@ -43,7 +43,7 @@ public sealed class TrainTask(CombinationConfig combination) : AsyncFrostingTask
     public override async Task RunAsync(BuildContext context)
     {
         var request = new TrainTaskRequest(context.Decisions[combination.TaskName], context.Planner, context.Store, context.SharedCache,
-            context.AllowTraining);
+            context.AllowTraining, context.Force);
         var outcome = await TrainTaskJob.RunAsync(request,
             plan => TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.TrainArguments(context, plan), context.Log.Verbosity > Verbosity.Quiet),
             message => context.Log.Information(message));

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Cake.Core.Diagnostics;
-using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
 using Paddy.Pipeline.Jobs;
 
@@ -16,9 +15,6 @@ public static class MemoryProber
     public static long? Measure(BuildContext context, CombinationConfig combination, int accum)
     {
         long? peak = null;
-        // A probe writes into the task's work folder: never beside another build training or probing the same task.
-        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(context.Store), combination.Slug, combination.TaskName,
-            message => context.Log.Information(message), CancellationToken.None);
         try
         {
             TrainWorkerProcess.RunAsync(combination.TaskName, TrainWorker.ProbeArguments(context, combination, accum),

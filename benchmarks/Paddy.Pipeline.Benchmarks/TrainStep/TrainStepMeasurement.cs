@@ -35,47 +35,35 @@ public static class TrainStepMeasurement
             randn(options.MicroBatch, 3, model.Height, model.Width, device: device),
             randint(Classes, [options.MicroBatch], ScalarType.Int64, device: device),
             options.WarmupMicroBatches + options.TimedMicroBatches);
-        var work = Directory.CreateTempSubdirectory("paddy-train-step-");
-        try
+        var callbacks = new List<Callback>();
+        if (options.AccumulationSamples > 0) callbacks.Add(new GradientAccumulation(options.AccumulationSamples));
+        if (halfType is { } half) callbacks.Add(new MixedPrecision(half));
+        using var learner = new Learner(classifier, batches, batches, callbacks);
+        var timer = new StepTimer(options.WarmupMicroBatches, options.TimedMicroBatches, device);
+        learner.Add(timer);
+        learner.FitOneCycle(1, LrSlice.All(1e-3));
+        if (timer.Elapsed == TimeSpan.Zero)
+            throw new InvalidOperationException($"The fit of {model.Name} ended before its timed micro-batches.");
+        return new TrainStepRecord
         {
-            using var learner = new Learner(classifier, batches, batches, new LearnerOptions
-            {
-                WorkFolder = work.FullName,
-                MixedPrecision = halfType,
-                AccumulationSamples = options.AccumulationSamples,
-                Output = TextWriter.Null,
-                LiveProgress = false,
-            });
-            var timer = new StepTimer(options.WarmupMicroBatches, options.TimedMicroBatches, device);
-            learner.Add(timer);
-            learner.FitOneCycle(1, LrSlice.All(1e-3));
-            if (timer.Elapsed == TimeSpan.Zero)
-                throw new InvalidOperationException($"The fit of {model.Name} ended before its timed micro-batches.");
-            return new TrainStepRecord
-            {
-                Side = "torchsharp",
-                Model = model.Name,
-                Height = model.Height,
-                Width = model.Width,
-                MicroBatch = options.MicroBatch,
-                AccumulationSamples = options.AccumulationSamples,
-                Precision = halfType switch { ScalarType.Float16 => "fp16", ScalarType.BFloat16 => "bf16", _ => "fp32" },
-                Device = device.ToString(),
-                WarmupMicroBatches = options.WarmupMicroBatches,
-                TimedMicroBatches = options.TimedMicroBatches,
-                OptimizerStepsTimed = timer.OptimizerSteps,
-                Seconds = timer.Elapsed.TotalSeconds,
-                ImagesPerSecond = options.TimedMicroBatches * options.MicroBatch / timer.Elapsed.TotalSeconds,
-                PeakProcessMemoryBytes = memory.PeakBytes,
-                PeakMemorySource = memory.Source,
-                LossScale = learner.Callbacks.OfType<MixedPrecision>().SingleOrDefault()?.Scaler?.Scale,
-                Parameters = classifier.parameters().Sum(p => p.numel()),
-                Framework = $"TorchSharp {typeof(torch).Assembly.GetName().Version}",
-            };
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
+            Side = "torchsharp",
+            Model = model.Name,
+            Height = model.Height,
+            Width = model.Width,
+            MicroBatch = options.MicroBatch,
+            AccumulationSamples = options.AccumulationSamples,
+            Precision = halfType switch { ScalarType.Float16 => "fp16", ScalarType.BFloat16 => "bf16", _ => "fp32" },
+            Device = device.ToString(),
+            WarmupMicroBatches = options.WarmupMicroBatches,
+            TimedMicroBatches = options.TimedMicroBatches,
+            OptimizerStepsTimed = timer.OptimizerSteps,
+            Seconds = timer.Elapsed.TotalSeconds,
+            ImagesPerSecond = options.TimedMicroBatches * options.MicroBatch / timer.Elapsed.TotalSeconds,
+            PeakProcessMemoryBytes = memory.PeakBytes,
+            PeakMemorySource = memory.Source,
+            LossScale = learner.Callbacks.OfType<MixedPrecision>().SingleOrDefault()?.Scaler?.Scale,
+            Parameters = classifier.parameters().Sum(p => p.numel()),
+            Framework = $"TorchSharp {typeof(torch).Assembly.GetName().Version}",
+        };
     }
 }

@@ -33,23 +33,22 @@ public sealed record FingerprintInputs(
     public static JsonObject Describe(CombinationConfig c)
     {
         var t = c.Training;
+        var training = new JsonObject { ["method"] = YamlNames.Of(t.Method), ["epochs"] = t.Epochs };
+        // fit_one_cycle never freezes: its freeze_epochs is not an input, so changing it retrains nothing.
+        if (t.Method == TrainingMethod.FineTune) training["freeze_epochs"] = t.FreezeEpochs;
+        training["lr"] = t.Lr.ToString("R", CultureInfo.InvariantCulture);
+        training["batch_size"] = t.BatchSize;
+        training["accum"] = t.Accum;
+        training["precision"] = YamlNames.Of(t.Precision);
+        training["tta_n"] = t.Tta.Passes;
+        training["tta_beta"] = t.Tta.Beta.ToString("R", CultureInfo.InvariantCulture);
         return new JsonObject
         {
             ["arch"] = c.Arch,
             ["weights"] = c.Weights,
             ["resize"] = new JsonObject { ["method"] = c.Resize.Method.ToString().ToLowerInvariant(), ["size"] = Size(c.Resize.Size) },
             ["size"] = Size(c.Size),
-            ["training"] = new JsonObject
-            {
-                ["epochs"] = t.Epochs,
-                ["freeze_epochs"] = t.FreezeEpochs,
-                ["lr"] = t.Lr.ToString("R", CultureInfo.InvariantCulture),
-                ["batch_size"] = t.BatchSize,
-                ["accum"] = t.Accum,
-                ["precision"] = t.Precision.ToString().ToLowerInvariant(),
-                ["tta_n"] = t.Tta.Passes,
-                ["tta_beta"] = t.Tta.Beta.ToString("R", CultureInfo.InvariantCulture),
-            },
+            ["training"] = training,
         };
 
         static JsonArray Size(ImageSize s) => [s.Height, s.Width];

@@ -16,6 +16,22 @@ public enum ResizeMethod
 
 public enum Precision { Fp32, Fp16, Bf16 }
 
+/// <summary>How a model trains; pipeline.yaml writes these in snake case (fine_tune, fit_one_cycle).</summary>
+public enum TrainingMethod
+{
+    /// <summary>fastai's fine_tune: the body frozen for freeze_epochs, then everything at slice(lr/200, lr/2); meant for pretrained bodies.</summary>
+    FineTune,
+    /// <summary>The notebook's finetune=False: unfreeze, then fastai's fit_one_cycle(epochs, lr) with its defaults; for bodies trained from scratch.</summary>
+    FitOneCycle,
+}
+
+/// <summary>The names pipeline.yaml uses for enum values: snake case of the C# name (FitOneCycle is fit_one_cycle, Fp16 is fp16).</summary>
+public static class YamlNames
+{
+    public static string Of<TEnum>(TEnum value) where TEnum : struct, Enum =>
+        string.Concat(value.ToString().Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+}
+
 /// <summary>fastai's Resize item transform: random crop on train, centre crop on valid/test, or squish.</summary>
 public sealed record ItemResize(ImageSize Size, ResizeMethod Method)
 {
@@ -24,7 +40,7 @@ public sealed record ItemResize(ImageSize Size, ResizeMethod Method)
 
 public sealed record TtaSettings(int Passes, double Beta);
 
-/// <summary>How one model is trained: fastai's fine_tune(Epochs, Lr) with these loader and precision settings.</summary>
+/// <summary>How one model is trained: fastai's fine_tune(Epochs, Lr) or fit_one_cycle (see <see cref="Method"/>) with these loader and precision settings.</summary>
 public sealed record TrainingSettings(
     int Epochs,
     int FreezeEpochs,
@@ -36,6 +52,9 @@ public sealed record TrainingSettings(
 {
     /// <summary>accum: auto in pipeline.yaml; the memory probe picks the smallest accum that fits the budget.</summary>
     public const int AutoAccum = 0;
+
+    /// <summary>fine_tune (the default) or fit_one_cycle; FreezeEpochs applies to fine_tune only.</summary>
+    public TrainingMethod Method { get; init; } = TrainingMethod.FineTune;
 
     public bool IsAutoAccum => Accum == AutoAccum;
 

@@ -27,8 +27,9 @@ public static class PipelineDescription
             text.AppendLine($"    size: {Size(model.Size)}");
             text.AppendLine($"    ensemble_weight: {Number(model.EnsembleWeight)}");
             text.AppendLine("    training:");
+            text.AppendLine($"      method: {YamlNames.Of(t.Method)}");
             text.AppendLine($"      epochs: {t.Epochs}");
-            text.AppendLine($"      freeze_epochs: {t.FreezeEpochs}");
+            if (t.Method == TrainingMethod.FineTune) text.AppendLine($"      freeze_epochs: {t.FreezeEpochs}");
             text.AppendLine($"      lr: {Number(t.Lr)}");
             text.AppendLine(t.IsAutoAccum
                 ? $"      batch_size: {t.BatchSize}     # in micro-batches the memory probe chooses"

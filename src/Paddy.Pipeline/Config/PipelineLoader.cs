@@ -16,7 +16,7 @@ public static class PipelineLoader
         Epochs: 12, FreezeEpochs: 1, Lr: 0.01, BatchSize: 64, Accum: 1, Precision: Precision.Fp16,
         Tta: new TtaSettings(Passes: 4, Beta: 0.25));
 
-    private static readonly string[] TrainingKeys = ["epochs", "freeze_epochs", "lr", "batch_size", "accum", "precision", "tta"];
+    private static readonly string[] TrainingKeys = ["method", "epochs", "freeze_epochs", "lr", "batch_size", "accum", "precision", "tta"];
 
     /// <param name="requireData">False for commands that need no data (--tree, Describe, Clean): data.root may be absent.</param>
     public static PipelineConfig Load(string path, IArchitectureCatalog catalog, bool requireData = true)
@@ -96,6 +96,7 @@ public static class PipelineLoader
     private static TrainingSettings ReadTraining(string file, YamlNode node, string where, TrainingSettings inherited)
     {
         var fields = YamlFields.Of(file, node, where, TrainingKeys);
+        var method = fields.Optional("method") is { } m ? fields.Enum<TrainingMethod>(m, "method") : inherited.Method;
         var epochs = fields.Optional("epochs") is { } e ? fields.Int(e, "epochs", 1) : inherited.Epochs;
         var freeze = fields.Optional("freeze_epochs") is { } f ? fields.Int(f, "freeze_epochs", 0) : inherited.FreezeEpochs;
         var lr = fields.Optional("lr") is { } l ? fields.Double(l, "lr", 0, 10, minExclusive: true) : inherited.Lr;
@@ -120,7 +121,7 @@ public static class PipelineLoader
                 ttaFields.Optional("n") is { } n ? ttaFields.Int(n, "n", 0) : tta.Passes,
                 ttaFields.Optional("beta") is { } b ? ttaFields.Double(b, "beta", 0, 1, minExclusive: false) : tta.Beta);
         }
-        return new TrainingSettings(epochs, freeze, lr, batch, accum, precision, tta);
+        return new TrainingSettings(epochs, freeze, lr, batch, accum, precision, tta) { Method = method };
     }
 
     private static CombinationConfig ReadModel(string file, YamlNode node, string where, TrainingSettings training,

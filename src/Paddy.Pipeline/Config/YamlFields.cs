@@ -82,9 +82,10 @@ internal sealed class YamlFields
 
     public TEnum Enum<TEnum>(YamlNode node, string key) where TEnum : struct, System.Enum
     {
-        var names = System.Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()).ToArray();
-        if (node is YamlScalarNode { Value: { } value } && names.Contains(value))
-            return System.Enum.Parse<TEnum>(value, ignoreCase: true);
+        var values = System.Enum.GetValues<TEnum>();
+        var names = values.Select(YamlNames.Of).ToArray();
+        if (node is YamlScalarNode { Value: { } value } && Array.IndexOf(names, value) is var index and >= 0)
+            return values[index];
         throw Error(file, node, $"{where}.{key} must be one of {string.Join(", ", names)}, not {Describe(node)}.");
     }
 

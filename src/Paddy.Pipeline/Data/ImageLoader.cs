@@ -28,7 +28,7 @@ public sealed record LoaderSettings(ItemResize ItemResize, BatchAugmentation Aug
 /// <summary>
 /// Batches of images from files: decoding and the item transform run on all cores and are prefetched through a
 /// bounded queue while the model computes; the batch transform runs on the device. Every random choice is a
-/// function of (seed, epoch, position), see <see cref="LoaderSeeds"/>. Test items carry target -1.
+/// function of (seed, kind, epoch, position), see <see cref="LoaderSeeds"/>. Test items carry target -1.
 /// </summary>
 public sealed class ImageLoader : IBatchLoader
 {
@@ -61,6 +61,9 @@ public sealed class ImageLoader : IBatchLoader
         ? items.Count / BatchSize
         : (items.Count + BatchSize - 1) / BatchSize;
 
+    // Valid draws nothing; the other two kinds never share draws.
+    private LoaderStream Stream => kind == LoaderKind.TestWithTrainTransforms ? LoaderStream.TestTimeAugmentation : LoaderStream.Training;
+
     public IEnumerable<Batch> Epoch(int epoch)
     {
         var order = ItemOrder(epoch);
@@ -86,7 +89,7 @@ public sealed class ImageLoader : IBatchLoader
     private int[] ItemOrder(int epoch)
     {
         var order = Enumerable.Range(0, items.Count).ToArray();
-        if (kind == LoaderKind.Train) new Random(LoaderSeeds.Derive(settings.Seed, epoch, -1)).Shuffle(order);
+        if (kind == LoaderKind.Train) new Random(LoaderSeeds.Derive(settings.Seed, Stream, epoch, -1)).Shuffle(order);
         return order;
     }
 
@@ -138,7 +141,7 @@ public sealed class ImageLoader : IBatchLoader
         var images = HostToDevice.Transfer(hwc, settings.Device).permute(0, 3, 1, 2);
         var augmented = kind == LoaderKind.Valid
             ? settings.Augmentation.Valid(images)
-            : settings.Augmentation.Train(images, new Random(LoaderSeeds.Derive(settings.Seed, epoch, batchIndex)));
+            : settings.Augmentation.Train(images, new Random(LoaderSeeds.Derive(settings.Seed, Stream, epoch, batchIndex)));
         var targets = HostToDevice.Transfer(tensor(host.Targets), settings.Device);
         return new Batch(augmented.MoveToOuterDisposeScope(), targets.MoveToOuterDisposeScope());
     }
@@ -163,7 +166,7 @@ public sealed class ImageLoader : IBatchLoader
         if (!resize.IsRandomFor(image.Width, image.Height)) return cache.Add(wholeKey, Transform(image, 0.5, 0.5));
         if (!randomCrop) return cache.Add(centreKey, Transform(image, 0.5, 0.5));
         if (decoded is null) cache.Add(decodedKey, RgbPixels.From(image));
-        var random = new Random(LoaderSeeds.Derive(settings.Seed, epoch, -2 - index));
+        var random = new Random(LoaderSeeds.Derive(settings.Seed, Stream, epoch, -2 - index));
         var columnPct = random.NextDouble();
         var rowPct = random.NextDouble();
         return Transform(image, columnPct, rowPct);

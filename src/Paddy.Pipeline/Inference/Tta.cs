@@ -10,39 +10,24 @@ namespace Paddy.Pipeline.Inference;
 /// </summary>
 public static class Tta
 {
-    /// <param name="logits">The model: a normalised image batch in, logits [B, C] out. The caller sets eval mode,
-    /// no_grad and autocast around this call.</param>
+    /// <param name="probabilities">One pass of a loader: the loader and the pass number in, float32 softmax
+    /// probabilities [N, C] on the CPU out, e.g. the learner's GetPreds, which runs the model as training's validation does.</param>
     /// <param name="plain">The items in order with validation transforms (<see cref="LoaderKind.Valid"/>).</param>
     /// <param name="augmented">The same items in the same order with training transforms
     /// (<see cref="LoaderKind.TestWithTrainTransforms"/>); its epoch i is pass i.</param>
     /// <returns>float32 probabilities [N, C] on the CPU.</returns>
-    public static Tensor Predict(Func<Tensor, Tensor> logits, IBatchLoader plain, IBatchLoader augmented, int passes = 4, double beta = 0.25)
+    public static Tensor Predict(Func<IBatchLoader, int, Tensor> probabilities, IBatchLoader plain, IBatchLoader augmented,
+        int passes = 4, double beta = 0.25)
     {
         if (passes < 1) throw new ArgumentOutOfRangeException(nameof(passes), "TTA needs at least one augmented pass.");
         if (plain.ItemCount != augmented.ItemCount)
             throw new ArgumentException($"The plain loader has {plain.ItemCount} items, the augmented one {augmented.ItemCount}; they must hold the same items.");
         using var scope = NewDisposeScope();
-        var sum = Probabilities(logits, augmented, 0);
-        for (var pass = 1; pass < passes; pass++) sum.add_(Probabilities(logits, augmented, pass));
-        return Combine(sum / passes, Probabilities(logits, plain, 0), beta).MoveToOuterDisposeScope();
+        var sum = probabilities(augmented, 0);
+        for (var pass = 1; pass < passes; pass++) sum.add_(probabilities(augmented, pass));
+        return Combine(sum / passes, probabilities(plain, 0), beta).MoveToOuterDisposeScope();
     }
 
     /// <summary>torch.lerp(augmented, plain, beta).</summary>
     public static Tensor Combine(Tensor augmented, Tensor plain, double beta) => augmented.lerp(plain, beta);
-
-    private static Tensor Probabilities(Func<Tensor, Tensor> logits, IBatchLoader loader, int epoch)
-    {
-        var parts = new List<Tensor>();
-        foreach (var batch in loader.Epoch(epoch))
-        {
-            using (batch)
-            using (var batchScope = NewDisposeScope())
-            {
-                var probabilities = logits(batch.Images).to_type(ScalarType.Float32).softmax(1).cpu();
-                parts.Add(probabilities.MoveToOuterDisposeScope());
-            }
-        }
-        if (parts.Count == 0) throw new ArgumentException("The loader yielded no batches; TTA needs at least one item.");
-        return cat(parts, 0);
-    }
 }

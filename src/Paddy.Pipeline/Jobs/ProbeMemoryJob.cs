@@ -12,10 +12,11 @@ public static class ProbeMemoryJob
 {
     public const string FileName = "memory-probe.json";
 
-    public static IReadOnlyList<ProbeRow> Run(PlanningRequest request, TaskPlanner planner, Func<CombinationConfig, int, long?> measure)
+    public static IReadOnlyList<ProbeRow> Run(PlanningRequest request, TaskPlanner planner, Func<CombinationConfig, int, long?> measure,
+        Action<string> log)
     {
         if (!Directory.Exists(request.Pipeline.Data.Root)) throw new DirectoryNotFoundException($"{RunPlanning.MissingData(request.Pipeline)}.");
-        var rows = request.Pipeline.Models.SelectMany(m => RunPlanning.ProbeRows(request, planner, m, measure)).ToList();
+        var rows = request.Pipeline.Models.SelectMany(m => RunPlanning.ProbeRows(request, planner, m, measure, log)).ToList();
         Directory.CreateDirectory(request.Store.PipelineDirectory);
         File.WriteAllText(Path.Combine(request.Store.PipelineDirectory, FileName), JsonSerializer.Serialize(rows, ArtifactManifest.Json));
         return rows;

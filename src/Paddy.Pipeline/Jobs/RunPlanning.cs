@@ -49,12 +49,16 @@ public static class RunPlanning
 
     /// <summary>The memory probe's rows for a combination: remembered ones, or measured now and remembered.</summary>
     public static IReadOnlyList<ProbeRow> ProbeRows(PlanningRequest request, TaskPlanner planner, CombinationConfig combination,
-        Func<CombinationConfig, int, long?> measure)
+        Func<CombinationConfig, int, long?> measure, Action<string> log)
     {
         var budget = request.Pipeline.MemoryBudgetMiB * MiB;
         var cache = ProbeCache.For(request.Store);
         var key = ProbeCache.Key(combination, planner.Data.Sha256, request.Device, budget);
         if (cache.Find(key) is { } known) return known;
+        // A probe writes into the task's work folder: never beside another process training or probing the same task.
+        using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(request.Store), combination.Slug, combination.TaskName,
+            log, CancellationToken.None);
+        if (cache.Find(key) is { } probedMeanwhile) return probedMeanwhile;
         var rows = AccumSearch.Run(combination.TaskName, combination.Training.BatchSize, budget, accum => measure(combination, accum));
         cache.Save(key, rows);
         return rows;
@@ -66,7 +70,7 @@ public static class RunPlanning
         var resolved = configured;
         if (configured.Training.IsAutoAccum)
         {
-            var (accum, why) = ResolveAccum(request, planner, configured, measure);
+            var (accum, why) = ResolveAccum(request, planner, configured, measure, log);
             if (accum is null) return new(configured, null, TrainAction.Undecided, why);
             log($"{configured.TaskName}: accum auto -> {accum} (micro-batches of {configured.Training.BatchSize / accum}) fits {request.Pipeline.MemoryBudgetMiB} MiB.");
             resolved = configured with { Training = configured.Training with { Accum = accum.Value } };
@@ -89,7 +93,7 @@ public static class RunPlanning
     }
 
     private static (int? Accum, string Why) ResolveAccum(PlanningRequest request, TaskPlanner planner, CombinationConfig combination,
-        Func<CombinationConfig, int, long?> measure)
+        Func<CombinationConfig, int, long?> measure, Action<string> log)
     {
         var budget = request.Pipeline.MemoryBudgetMiB * MiB;
         var remembered = ProbeCache.For(request.Store).Find(ProbeCache.Key(combination, planner.Data.Sha256, request.Device, budget));
@@ -100,7 +104,7 @@ public static class RunPlanning
             return (null, "would probe memory (accum: auto has no remembered answer for this data, device and budget), then train unless an artifact for the answer exists");
         try
         {
-            var rows = remembered ?? ProbeRows(request, planner, combination, measure);
+            var rows = remembered ?? ProbeRows(request, planner, combination, measure, log);
             return (AccumSearch.Chosen(rows, budget), "");
         }
         catch (InvalidOperationException e)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Paddy.Pipeline.Artifacts;
@@ -9,6 +10,7 @@ using Paddy.Pipeline.Inference;
 using Paddy.Pipeline.IO;
 using Paddy.Pipeline.Models;
 using Paddy.Pipeline.Training;
+using Paddy.Pipeline.Training.Callbacks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -55,22 +57,26 @@ public static class TrainJob
         var (model, halfType, Loader) = (setup.Model, setup.HalfType, setup.Loader);
         var testItems = ImageLoader.Unlabelled(dataset.TestItems);
 
-        using var learner = new Learner(model, Loader(trainItems, LoaderKind.Train), Loader(validItems, LoaderKind.Valid), new LearnerOptions
-        {
-            WorkFolder = workFolder,
-            Seed = seed,
-            MixedPrecision = halfType,
-            AccumulationSamples = training.BatchSize,
-            Output = output,
-            LiveProgress = Environment.GetEnvironmentVariable(LiveProgressVariable) == "1",
-        });
-        learner.FineTune(training.Epochs, training.Lr, training.FreezeEpochs, cancellation: cancellation);
+        var trainLoader = Loader(trainItems, LoaderKind.Train);
+        var validLoader = Loader(validItems, LoaderKind.Valid);
+        using var checkpointing = new CheckpointCallback(workFolder, ResumePlan(training, halfType, seed, trainLoader, validLoader));
+        if (checkpointing.Resuming is { } resuming) output.WriteLine($"Resuming from {checkpointing.FilePath}: {resuming}.");
+        using var learner = new Learner(model, trainLoader, validLoader,
+        [
+            .. SeedRecipe(training, halfType, seed, output, live: Environment.GetEnvironmentVariable(LiveProgressVariable) == "1"),
+            checkpointing,
+        ]);
+        if (training.Method == TrainingMethod.FitOneCycle)
+            learner.UnfrozenFitOneCycle(training.Epochs, training.Lr, cancellation);
+        else
+            learner.FineTune(training.Epochs, training.Lr, training.FreezeEpochs, cancellation: cancellation);
         cancellation.ThrowIfCancellationRequested();
 
         output.WriteLine($"Predicting the validation split and the test set (TTA n={training.Tta.Passes}, beta={training.Tta.Beta}).");
         var (validProbabilities, validTargets) = learner.GetPreds(learner.ValidLoader);
         using var testProbabilities = training.Tta.Passes > 0
-            ? Tta.Predict(learner.Logits, Loader(testItems, LoaderKind.Valid), Loader(testItems, LoaderKind.TestWithTrainTransforms),
+            ? Tta.Predict((loader, pass) => learner.GetPreds(loader, pass).Probabilities,
+                Loader(testItems, LoaderKind.Valid), Loader(testItems, LoaderKind.TestWithTrainTransforms),
                 training.Tta.Passes, training.Tta.Beta)
             : learner.GetPreds(Loader(testItems, LoaderKind.Valid)).Probabilities;
         cancellation.ThrowIfCancellationRequested();
@@ -109,7 +115,7 @@ public static class TrainJob
                 SkippedBadImages = skipped,
             };
         });
-        learner.DeleteCheckpoint();
+        checkpointing.Delete();
         log.Dispose();
         File.Delete(logPath);
         validProbabilities.Dispose();
@@ -135,16 +141,39 @@ public static class TrainJob
         var smallest = dataset.TrainItems.GroupBy(i => i.Label).MinBy(g => g.Count())!.ToList();
         var items = Enumerable.Range(0, 2 * combination.Training.BatchSize).Select(i => smallest[i % smallest.Count]).ToList();
 
-        var work = Path.Combine(request.Store.WorkPathOf(combination.Slug), $"probe-{accum}");
         using var setup = Prepare(request, combination, dataset, seed, device, output);
-        using (var learner = new Learner(setup.Model, setup.Loader(items, LoaderKind.Train), setup.Loader(items.Take(combination.Training.MicroBatchSize).ToList(), LoaderKind.Valid),
-            new LearnerOptions { WorkFolder = work, Seed = seed, MixedPrecision = setup.HalfType, AccumulationSamples = combination.Training.BatchSize, Output = output }))
+        using (var learner = new Learner(setup.Model, setup.Loader(items, LoaderKind.Train),
+            setup.Loader(items.Take(combination.Training.MicroBatchSize).ToList(), LoaderKind.Valid),
+            SeedRecipe(combination.Training, setup.HalfType, seed, output, live: false)))
         {
             learner.FitOneCycle(1, LrSlice.All(combination.Training.Lr), cancellation: cancellation);
         }
-        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
         output.WriteLine($"{PeakMemoryLinePrefix}{memory.PeakBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}");
         return memory.PeakBytes;
+    }
+
+    /// <summary>
+    /// The seed's training callbacks: GradientAccumulation(batch_size) as the notebook's, to_fp16/to_bf16 when a half
+    /// type is set, dropout reseeded per epoch so that a resumed run replays, and the epoch table.
+    /// </summary>
+    private static List<Callback> SeedRecipe(TrainingSettings training, ScalarType? halfType, int seed, TextWriter output, bool live)
+    {
+        var callbacks = new List<Callback> { new GradientAccumulation(training.BatchSize), new EpochSeeding(seed), new ProgressPrinter(output, live) };
+        if (halfType is { } half) callbacks.Add(new MixedPrecision(half));
+        return callbacks;
+    }
+
+    /// <summary>
+    /// Everything a checkpoint's training depends on beyond the model and the data, so that a checkpoint is only
+    /// resumed by the run that wrote it.
+    /// </summary>
+    private static string ResumePlan(TrainingSettings training, ScalarType? halfType, int seed, IBatchLoader train, IBatchLoader valid)
+    {
+        var schedule = training.Method == TrainingMethod.FitOneCycle
+            ? string.Create(CultureInfo.InvariantCulture, $"fit_one_cycle(epochs={training.Epochs}, lr={training.Lr:R})")
+            : string.Create(CultureInfo.InvariantCulture, $"fine_tune(epochs={training.Epochs}, base_lr={training.Lr:R}, freeze_epochs={training.FreezeEpochs})");
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{schedule} n_acc={training.BatchSize} precision={halfType?.ToString() ?? "Float32"} seed={seed} train={train.ItemCount}x{train.BatchSize}/{train.BatchesPerEpoch} valid={valid.ItemCount}");
     }
 
     /// <summary>How a probe reports its figure on standard output.</summary>
@@ -167,7 +196,7 @@ public static class TrainJob
         output.WriteLine($"Model {definition.Name} at {combination.Size}, {(weightsPath is null ? "trained from scratch" : $"weights {weightsPath}")}.");
         var model = FastaiClassifier.Create(definition, dataset.Vocab.Count, combination.Size.Height, combination.Size.Width, weightsPath);
         model.to(device);
-        var halfType = MixedPrecision(combination.Training.Precision, device, output);
+        var halfType = MixedPrecisionType(combination.Training.Precision, device, output);
         var normalization = new Normalization(definition.Pretrained.Mean.Select(v => (float)v).ToArray(),
             definition.Pretrained.Std.Select(v => (float)v).ToArray());
         var settings = new LoaderSettings(combination.Resize, new BatchAugmentation(combination.Size, normalization),
@@ -202,7 +231,7 @@ public static class TrainJob
     }
 
     /// <summary>fp16 is CUDA's half type (as fastai's to_fp16); on the CPU the same code runs in bfloat16.</summary>
-    private static ScalarType? MixedPrecision(Precision precision, TorchSharp.torch.Device device, TextWriter output)
+    private static ScalarType? MixedPrecisionType(Precision precision, TorchSharp.torch.Device device, TextWriter output)
     {
         switch (precision)
         {

@@ -4,7 +4,7 @@ namespace Paddy.Pipeline.Jobs;
 
 /// <summary>What a Train task needs to carry out its decision.</summary>
 public sealed record TrainTaskRequest(TrainDecision Decision, TaskPlanner Planner, ArtifactStore Store, SharedArtifactCache? Cache,
-    bool AllowTraining);
+    bool AllowTraining, bool Force);
 
 /// <summary>How a Train task's artifact came to be in this run, and its plan now that it is there.</summary>
 public sealed record TrainTaskOutcome(PlannedTask Done, string Outcome);
@@ -21,16 +21,19 @@ public static class TrainTaskJob
     {
         var decision = request.Decision;
         if (decision.Plan is not { } plan) throw new InvalidOperationException($"{decision.TaskName}: {decision.Reason}.");
-        // Restoring, training, verifying and publishing are one step on this task's artifact: another build on the same
-        // artifacts folder may be taking it now. Wait for it, then look again: what it made is used, not made twice.
+        // Another build on the same artifacts folder may be training this task: wait for it, then look again, so two
+        // processes never train one task or share its checkpoint.
         using var taskLock = TaskLock.Acquire(TaskLock.FolderOf(request.Store), plan.Combination.Slug, decision.TaskName, log,
             CancellationToken.None);
-        request.Planner.Invalidate(plan.Combination);
-        var now = request.Planner.Plan(plan.Combination);
-        if (!plan.IsUpToDate && now.IsUpToDate)
+        if (decision.Action != TrainAction.UpToDate && !request.Force)
         {
-            log($"{decision.TaskName}: became up to date while this build waited for its lock (fingerprint {now.Fingerprint[..12]}).");
-            return new TrainTaskOutcome(now, "up to date");
+            request.Planner.Invalidate(plan.Combination);
+            var now = request.Planner.Plan(plan.Combination);
+            if (now.IsUpToDate)
+            {
+                log($"{decision.TaskName}: became up to date while this build waited for its lock (fingerprint {now.Fingerprint[..12]}).");
+                return new TrainTaskOutcome(now, "up to date");
+            }
         }
         return await RestoreOrTrainAsync(request, plan, trainInWorker, log);
     }

@@ -51,6 +51,14 @@ public static class RunReport
         }
     }
 
+    // Artifacts made before the method was configurable were all trained with fine_tune.
+    private static string Method(System.Text.Json.Nodes.JsonNode? training) =>
+        (training?["method"]?.GetValue<string>() ?? "fine_tune") switch
+        {
+            "fine_tune" => $"fine_tune({training?["epochs"]}, {training?["lr"]}), freeze_epochs {training?["freeze_epochs"]}",
+            var method => $"{method}({training?["epochs"]}, {training?["lr"]})",
+        };
+
     private static void WriteModel(ReportDocument document, string folder, string artifact, ReportedModel model)
     {
         var manifest = model.Manifest;
@@ -62,6 +70,7 @@ public static class RunReport
             ["validation loss", manifest.ValidLoss.ToString("F4", CultureInfo.InvariantCulture)],
             ["validation images", manifest.ValidCount.ToString(CultureInfo.InvariantCulture)],
             ["device", manifest.Device],
+            ["method", Method(training)],
             ["precision", manifest.Precision],
             ["batch size / accumulation", $"{training?["batch_size"]} / {training?["accum"]}"],
             ["train time", TimeSpan.FromSeconds(manifest.TrainSeconds).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)],

@@ -30,6 +30,8 @@ public sealed class FingerprintTests
         { "epochs", Pipeline, Combination with { Training = Combination.Training with { Epochs = 4 } }, "d1", "w1", "c1" },
         { "lr", Pipeline, Combination with { Training = Combination.Training with { Lr = 0.02 } }, "d1", "w1", "c1" },
         { "accum", Pipeline, Combination with { Training = Combination.Training with { Accum = 2 } }, "d1", "w1", "c1" },
+        { "method", Pipeline, Combination with { Training = Combination.Training with { Method = TrainingMethod.FitOneCycle } }, "d1", "w1", "c1" },
+        { "freeze_epochs", Pipeline, Combination with { Training = Combination.Training with { FreezeEpochs = 2 } }, "d1", "w1", "c1" },
         { "precision", Pipeline, Combination with { Training = Combination.Training with { Precision = Precision.Fp32 } }, "d1", "w1", "c1" },
         { "tta", Pipeline, Combination with { Training = Combination.Training with { Tta = new TtaSettings(2, 0.25) } }, "d1", "w1", "c1" },
         { "resize", Pipeline, Combination with { Resize = new ItemResize(new ImageSize(64, 48), ResizeMethod.Squish) }, "d1", "w1", "c1" },
@@ -49,6 +51,14 @@ public sealed class FingerprintTests
     {
         Assert.True(Of(Pipeline, Combination) != Of(pipeline, combination, data, weights, code),
             $"changing the {what} left the fingerprint as it was");
+    }
+
+    [Fact]
+    public void Fit_one_cycle_ignores_freeze_epochs_which_only_fine_tune_uses()
+    {
+        var oneCycle = Combination with { Training = Combination.Training with { Method = TrainingMethod.FitOneCycle } };
+        Assert.Equal(Of(Pipeline, oneCycle), Of(Pipeline, oneCycle with { Training = oneCycle.Training with { FreezeEpochs = 3 } }));
+        Assert.Equal("fit_one_cycle", FingerprintInputs.Describe(oneCycle)["training"]!["method"]!.GetValue<string>());
     }
 
     [Fact]

@@ -72,6 +72,49 @@ public sealed class PipelineLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Method_defaults_to_fine_tune_is_set_under_training_and_overridden_per_model()
+    {
+        Assert.Equal(TrainingMethod.FineTune, Load(Valid).Models[0].Training.Method);
+        var pipeline = Load("""
+            name: demo
+            data: { root: data }
+            training: { method: fit_one_cycle, epochs: 3 }
+            models:
+              - arch: convnext_atto
+                size: 64
+              - arch: vit_tiny_patch16_224
+                size: 64
+                training: { method: fine_tune }
+            """);
+        Assert.Equal(TrainingMethod.FitOneCycle, pipeline.Models[0].Training.Method);
+        Assert.Equal(3, pipeline.Models[0].Training.Epochs);
+        Assert.Equal(TrainingMethod.FineTune, pipeline.Models[1].Training.Method);
+        Assert.Equal(3, pipeline.Models[1].Training.Epochs);
+        var described = PipelineDescription.Render(pipeline);
+        Assert.Contains("      method: fit_one_cycle\n      epochs: 3\n      lr:", described.ReplaceLineEndings("\n"));
+        Assert.Contains("      method: fine_tune\n      epochs: 3\n      freeze_epochs: 1\n", described.ReplaceLineEndings("\n"));
+    }
+
+    [Theory]
+    [InlineData("fit-one-cycle")]
+    [InlineData("FitOneCycle")]
+    [InlineData("[fine_tune]")]
+    public void An_unknown_method_is_refused_where_it_is_written_with_the_two_choices(string method)
+    {
+        var e = Error($"""
+            name: demo
+            data: {"{"} root: data {"}"}
+            models:
+              - arch: convnext_atto
+                size: 64
+                training:
+                  method: {method}
+            """);
+        Assert.Equal((7, 15), ((int)e.Line, (int)e.Column));
+        Assert.Contains("models[0].training.method must be one of fine_tune, fit_one_cycle", e.Message);
+    }
+
+    [Fact]
     public void Unknown_key_names_its_line_and_column_and_suggests_the_nearest_key()
     {
         var e = Error("""

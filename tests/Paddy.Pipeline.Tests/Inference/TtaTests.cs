@@ -24,6 +24,10 @@ public class TtaTests
         }
     }
 
+    /// <summary>An identity model's probabilities for one pass: the softmax of the loader's "images".</summary>
+    private static Tensor SoftmaxOfImages(IBatchLoader loader, int pass) =>
+        cat(loader.Epoch(pass).Select(b => b.Images).ToList(), 0).softmax(1);
+
     private static double[] Softmax(params double[] z)
     {
         var e = z.Select(Math.Exp).ToArray();
@@ -36,7 +40,7 @@ public class TtaTests
         // Two items, two classes; augmented pass i gives item logits (i, 0) and (0, -i); plain gives (1, 2) and (0, 0).
         var augmented = new FixedLoader(pass => new float[,] { { pass, 0 }, { 0, -pass } }, batchSize: 1);
         var plain = new FixedLoader(_ => new float[,] { { 1, 2 }, { 0, 0 } }, batchSize: 1);
-        using var result = Tta.Predict(x => x.alias(), plain, augmented);
+        using var result = Tta.Predict(SoftmaxOfImages, plain, augmented);
 
         for (var item = 0; item < 2; item++)
         {
@@ -68,6 +72,6 @@ public class TtaTests
     {
         var three = new FixedLoader(_ => new float[3, 2], 2);
         var two = new FixedLoader(_ => new float[2, 2], 2);
-        Assert.Throws<ArgumentException>(() => Tta.Predict(x => x, three, two));
+        Assert.Throws<ArgumentException>(() => Tta.Predict(SoftmaxOfImages, three, two));
     }
 }

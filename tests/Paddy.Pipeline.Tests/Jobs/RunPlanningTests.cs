@@ -75,7 +75,7 @@ public sealed class RunPlanningTests : IDisposable
 
         var trained = false;
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TrainTaskJob.RunAsync(
-            new TrainTaskRequest(decision, new TaskPlanner(pipeline, store), store, null, AllowTraining: true),
+            new TrainTaskRequest(decision, new TaskPlanner(pipeline, store), store, null, AllowTraining: true, Force: false),
             _ => { trained = true; return Task.CompletedTask; }, _ => { }));
         Assert.Equal($"{decision.TaskName}: {decision.Reason}.", e.Message);
         Assert.False(trained);

@@ -90,8 +90,7 @@ public sealed partial class HistoryAndTableTests
         using var folder = new TempFolder();
         var (train, valid) = TinyData.Loaders(trainCount: 12, validCount: 4, batchSize: 4);
         var output = new StringWriter();
-        using var learner = new Learner(TinyClassifier.Create(10), train, valid,
-            new LearnerOptions { WorkFolder = folder.Path, Output = output, LiveProgress = true });
+        using var learner = new Learner(TinyClassifier.Create(10), train, valid, [new ProgressPrinter(output, live: true)]);
 
         learner.FitOneCycle(1, LrSlice.Upto(0.01));
 

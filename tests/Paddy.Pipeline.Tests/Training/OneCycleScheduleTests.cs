@@ -65,6 +65,86 @@ public sealed class OneCycleScheduleTests
     }
 
     [Fact]
+    public void Fit_one_cycle_from_scratch_follows_fastais_defaults_with_one_lr_for_every_group()
+    {
+        using var folder = new TempFolder();
+        var (train, valid) = TinyData.Loaders(trainCount: 20, validCount: 4, batchSize: 4);
+        using var learner = LearnerFactory.Create(TinyClassifier.Create(2), train, valid, folder.Path);
+
+        learner.UnfrozenFitOneCycle(8, 0.01);
+
+        var batches = learner.History.Batches;
+        Assert.Equal(40, batches.Count);
+        Assert.All(batches, b => Assert.Equal(TrainingPhase.Unfrozen, b.Phase));
+        Assert.All(batches, b => Assert.Equal(b.LearningRates[0], b.LearningRates[1]));
+        // fit_one_cycle(8, 0.01): div 25, pct_start 0.25, div_final 1e5, moms (0.95, 0.85, 0.95); position = batch / 40.
+        // Batch 0: lr_max/25, beta1 0.95. Batch 5 (position 0.125, half-way up): mean of 4e-4 and 0.01, beta1 0.90.
+        // Batch 10 (position 0.25): the peak 0.01, beta1 0.85. Batch 25 (half-way down): mean of 0.01 and 1e-7, 0.90.
+        // Batch 39 (position 0.975, 29/30 of the way down): 0.01 + (1 + cos(pi/30)) * (1e-7 - 0.01) / 2 and
+        // 0.85 + (1 + cos(pi/30)) * 0.1 / 2.
+        AssertClose(4e-4, batches[0].LearningRates[0]);
+        AssertClose(0.95, batches[0].Beta1s[0]);
+        AssertClose(5.2e-3, batches[5].LearningRates[1], 1e-9);
+        AssertClose(0.90, batches[5].Beta1s[1], 1e-9);
+        AssertClose(0.01, batches[10].LearningRates[0], 1e-9);
+        AssertClose(0.85, batches[10].Beta1s[0], 1e-9);
+        AssertClose(5.00005e-3, batches[25].LearningRates[0], 1e-9);
+        AssertClose(0.90, batches[25].Beta1s[0], 1e-9);
+        AssertClose(2.749024925e-5, batches[39].LearningRates[1], 1e-9);
+        AssertClose(0.9497260948, batches[39].Beta1s[1], 1e-9);
+        foreach (var (record, i) in batches.Select((r, i) => (r, i)))
+        {
+            AssertClose(FastaiCombined(0.25, 0.01 / 25, 0.01, 0.01 / 1e5, i / 40.0), record.LearningRates[0]);
+            AssertClose(FastaiCombined(0.25, 0.95, 0.85, 0.95, i / 40.0), record.Beta1s[0]);
+        }
+    }
+
+    [Fact]
+    public void Fit_one_cycle_from_scratch_unfreezes_and_trains_every_group_from_the_first_batch()
+    {
+        using var folder = new TempFolder();
+        var (train, valid) = TinyData.Loaders(trainCount: 8, validCount: 4, batchSize: 4);
+        using var learner = LearnerFactory.Create(TinyClassifier.Create(3), train, valid, folder.Path);
+        learner.Freeze();
+        var all = learner.Groups.SelectMany(g => g.Parameters).ToList();
+        var before = all.Select(p => p.Parameter.detach().clone()).ToList();
+        var movedAfterFirstStep = new List<string>();
+        learner.Add(new ProbeCallback
+        {
+            OnAfterStep = l =>
+            {
+                if (l.TrainIteration != 0) return;
+                movedAfterFirstStep.AddRange(all.Zip(before)
+                    .Where(pair => !pair.First.Parameter.detach().allclose(pair.Second, rtol: 0, atol: 0))
+                    .Select(pair => pair.First.Name));
+            },
+        });
+
+        learner.UnfrozenFitOneCycle(1, 0.01);
+
+        Assert.Equal(TrainingPhase.Unfrozen, learner.Phase);
+        Assert.All(all, p => Assert.True(p.Parameter.requires_grad, $"{p.Name} is frozen"));
+        // Every parameter, the body's linear weight and bias included (which fine_tune's frozen epoch keeps fixed).
+        Assert.Equal(all.Select(p => p.Name).Order(), movedAfterFirstStep.Order());
+    }
+
+    [Fact]
+    public void Fine_tune_with_no_freeze_epochs_trains_only_the_unfrozen_fit()
+    {
+        using var folder = new TempFolder();
+        var (train, valid) = TinyData.Loaders(trainCount: 8, validCount: 4, batchSize: 4);
+        using var learner = LearnerFactory.Create(TinyClassifier.Create(4), train, valid, folder.Path);
+
+        learner.FineTune(2, 0.01, freezeEpochs: 0);
+
+        Assert.Equal([TrainingPhase.Unfrozen], learner.History.Epochs.Select(e => e.Phase).Distinct());
+        Assert.Equal(2, learner.History.Epochs.Count);
+        // slice(5e-5, 5e-3) with div 5 at the first batch.
+        AssertClose(1e-5, learner.History.Batches[0].LearningRates[0]);
+        AssertClose(1e-3, learner.History.Batches[0].LearningRates[1]);
+    }
+
+    [Fact]
     public void Lr_slices_spread_over_groups_as_fastai_set_hyper()
     {
         Assert.Equal([1e-3, 1e-2], LrSlice.Upto(1e-2).ForGroups(2));

@@ -1,6 +1,7 @@
 using Paddy.Pipeline.Data;
 using Paddy.Pipeline.Models;
 using Paddy.Pipeline.Training;
+using Paddy.Pipeline.Training.Callbacks;
 using TorchSharp;
 using BatchNorm1d = TorchSharp.Modules.BatchNorm1d;
 using Dropout = TorchSharp.Modules.Dropout;
@@ -153,15 +154,20 @@ internal sealed class TempFolder : IDisposable
 
 internal static class LearnerFactory
 {
+    /// <summary>A learner with a Train task's callbacks: per-epoch seeding, the table, checkpoints in the work folder, and optionally accumulation and mixed precision.</summary>
     public static Learner Create(TinyClassifier model, IBatchLoader train, IBatchLoader valid, string workFolder,
-        ScalarType? mixedPrecision = null, int accumulationSamples = 0, TextWriter? output = null) =>
-        new(model, train, valid, new LearnerOptions
+        ScalarType? mixedPrecision = null, int accumulationSamples = 0, TextWriter? output = null, string plan = "test plan")
+    {
+        var callbacks = new List<Callback>
         {
-            WorkFolder = workFolder,
-            Seed = 42,
-            MixedPrecision = mixedPrecision,
-            AccumulationSamples = accumulationSamples,
-            Output = output ?? TextWriter.Null,
-            LiveProgress = false,
-        });
+            new EpochSeeding(42),
+            new ProgressPrinter(output ?? TextWriter.Null, live: false),
+            new CheckpointCallback(workFolder, plan),
+        };
+        if (accumulationSamples > 0) callbacks.Add(new GradientAccumulation(accumulationSamples));
+        if (mixedPrecision is { } halfType) callbacks.Add(new MixedPrecision(halfType));
+        return new Learner(model, train, valid, callbacks);
+    }
+
+    public static CheckpointCallback Checkpointing(this Learner learner) => learner.Callbacks.OfType<CheckpointCallback>().Single();
 }

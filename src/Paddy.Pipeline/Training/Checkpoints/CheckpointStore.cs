@@ -44,6 +44,7 @@ internal sealed class CheckpointStore(string workFolder)
         {
             ["plan"] = plan,
             ["phase"] = TrainingHistory.PhaseName(learner.Phase),
+            ["epochs_before_fit"] = learner.EpochsBeforeFit,
             ["epochs_done"] = learner.Epoch + 1,
             ["train_iteration"] = learner.TrainIteration,
             ["adam_steps"] = steps,
@@ -57,17 +58,29 @@ internal sealed class CheckpointStore(string workFolder)
         File.Move(TemporaryPath, FilePath, overwrite: true);
     }
 
-    /// <summary>The checkpoint in the work folder, or null; refuses one written by a different plan.</summary>
+    /// <summary>
+    /// The checkpoint in the work folder, or null. Refuses one written by a different plan, and one that is corrupt
+    /// or truncated (a disk that filled up, a copy cut short) with what to do about it.
+    /// </summary>
     public LoadedCheckpoint? LoadIfPresent(string plan)
     {
         if (File.Exists(TemporaryPath)) File.Delete(TemporaryPath);
         if (!File.Exists(FilePath)) return null;
-        var file = SafeTensors.Load(FilePath);
+        SafeTensorsFile file;
         try
         {
-            if (!file.Metadata.TryGetValue(MetadataKey, out var json) || JsonNode.Parse(json) is not JsonObject header)
+            file = SafeTensors.Load(FilePath);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw Corrupt(e.Message);
+        }
+        try
+        {
+            if (!file.Metadata.TryGetValue(MetadataKey, out var json))
                 throw new InvalidDataException(
-                    $"{FilePath} is not a training checkpoint (its metadata has no '{MetadataKey}'). Delete it, or point WorkFolder elsewhere.");
+                    $"{FilePath} is not a training checkpoint (its metadata has no '{MetadataKey}'). Delete it to restart this task, or point the work folder elsewhere.");
+            var header = ParseHeader(json);
             var savedPlan = header["plan"]!.GetValue<string>();
             if (savedPlan != plan)
                 throw new InvalidOperationException(
@@ -80,6 +93,31 @@ internal sealed class CheckpointStore(string workFolder)
             throw;
         }
     }
+
+    private JsonObject ParseHeader(string json)
+    {
+        try
+        {
+            if (JsonNode.Parse(json) is JsonObject header
+                && header["plan"] is JsonValue plan && plan.TryGetValue<string>(out _)
+                && header["phase"] is JsonValue phase && phase.TryGetValue<string>(out var phaseName)
+                && Enum.TryParse<TrainingPhase>(phaseName, ignoreCase: true, out _)
+                && header["epochs_before_fit"] is JsonValue before && before.TryGetValue<int>(out _)
+                && header["epochs_done"] is JsonValue done && done.TryGetValue<int>(out _)
+                && header["train_iteration"] is JsonValue iteration && iteration.TryGetValue<long>(out _)
+                && header["adam_steps"] is JsonObject
+                && header["callbacks"] is JsonObject)
+                return header;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw Corrupt($"its '{MetadataKey}' metadata is not valid JSON: {e.Message}");
+        }
+        throw Corrupt($"its '{MetadataKey}' metadata lacks plan, phase, epochs_before_fit, epochs_done, train_iteration, adam_steps or callbacks");
+    }
+
+    private InvalidDataException Corrupt(string reason) => new(
+        $"The resume checkpoint {FilePath} is corrupt or truncated, or was written by an older version ({reason}). Delete it to restart this task from its first epoch.");
 
     public void Delete()
     {

@@ -9,6 +9,9 @@ internal sealed class LoadedCheckpoint(string path, SafeTensorsFile file, JsonOb
 {
     public TrainingPhase Phase { get; } = Enum.Parse<TrainingPhase>(header["phase"]!.GetValue<string>(), ignoreCase: true);
 
+    /// <summary>Epochs of the fits before the one the checkpoint was written in (<see cref="Learner.EpochsBeforeFit"/>).</summary>
+    public int EpochsBeforeFit { get; } = header["epochs_before_fit"]!.GetValue<int>();
+
     public int EpochsDone { get; } = header["epochs_done"]!.GetValue<int>();
 
     public void Restore(Learner learner)
@@ -20,7 +23,7 @@ internal sealed class LoadedCheckpoint(string path, SafeTensorsFile file, JsonOb
         foreach (var callback in learner.Callbacks.OfType<ICheckpointed>())
         {
             var state = callbackStates[callback.StateKey]
-                ?? throw new InvalidDataException($"{path} has no state for '{callback.StateKey}'; it was written with other training options. Delete it to start afresh.");
+                ?? throw new InvalidDataException($"{path} has no state for '{callback.StateKey}'; it was written with other training callbacks. Delete it to restart this task.");
             callback.LoadState(state);
         }
         learner.TrainIteration = header["train_iteration"]!.GetValue<long>();

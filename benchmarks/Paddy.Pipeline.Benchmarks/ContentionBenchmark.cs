@@ -26,11 +26,11 @@ public sealed class ContentionBenchmark : IBenchmark
         var at = arguments.ToList().IndexOf(EpochOnly);
         if (at >= 0)
         {
-            MeasureEpoch(arguments[at + 1], int.Parse(Option(arguments, "--batch", "16"), CultureInfo.InvariantCulture));
+            MeasureEpoch(arguments[at + 1], int.Parse(BenchmarkSupport.Option(arguments, "--batch", "16"), CultureInfo.InvariantCulture));
             return;
         }
-        var images = int.Parse(Option(arguments, "--images", "96"), CultureInfo.InvariantCulture);
-        var batch = Option(arguments, "--batch", "16");
+        var images = int.Parse(BenchmarkSupport.Option(arguments, "--images", "96"), CultureInfo.InvariantCulture);
+        var batch = BenchmarkSupport.Option(arguments, "--batch", "16");
         var folder = Path.Combine(Path.GetTempPath(), "paddy-contention-benchmark-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -92,10 +92,4 @@ public sealed class ContentionBenchmark : IBenchmark
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private static string Option(IReadOnlyList<string> arguments, string name, string fallback)
-    {
-        var at = arguments.ToList().IndexOf(name);
-        return at >= 0 && at + 1 < arguments.Count ? arguments[at + 1] : fallback;
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Paddy.Pipeline.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -26,9 +25,9 @@ public sealed class ModelBenchmark : IBenchmark
 
     public void Run(IReadOnlyList<string> arguments)
     {
-        int size = Option(arguments, "--size", 64), batch = Option(arguments, "--batch", 16), steps = Option(arguments, "--steps", 5);
+        int size = BenchmarkSupport.Option(arguments, "--size", 64), batch = BenchmarkSupport.Option(arguments, "--batch", 16), steps = BenchmarkSupport.Option(arguments, "--steps", 5);
         // On a shared machine, fewer threads than cores avoids OpenMP threads spinning against other processes.
-        torch.set_num_threads(Option(arguments, "--threads", torch.get_num_threads()));
+        torch.set_num_threads(BenchmarkSupport.Option(arguments, "--threads", torch.get_num_threads()));
         Console.WriteLine($"CPU, {torch.get_num_threads()} threads, batch {batch} at {size}x{size}, median of {steps} after one warm-up");
         Console.WriteLine($"{"model",-24} {"params",10} {"forward ms",11} {"train step ms",14}");
         foreach (var (name, body) in Families())
@@ -38,7 +37,7 @@ public sealed class ModelBenchmark : IBenchmark
             using var images = randn(batch, 3, size, size);
             using var targets = randint(10, [batch], ScalarType.Int64);
             var parameters = model.parameters().ToList();
-            var forward = Measure(steps, () =>
+            var forward = BenchmarkSupport.MedianMilliseconds(steps, () =>
             {
                 model.eval();
                 using var noGrad = no_grad();
@@ -46,7 +45,7 @@ public sealed class ModelBenchmark : IBenchmark
                 model.forward(images);
             });
             using var optimizer = optim.SGD(parameters, 0.01, momentum: 0.9);
-            var trainStep = Measure(steps, () =>
+            var trainStep = BenchmarkSupport.MedianMilliseconds(steps, () =>
             {
                 model.train();
                 using var scope = NewDisposeScope();
@@ -57,26 +56,5 @@ public sealed class ModelBenchmark : IBenchmark
             var count = parameters.Sum(p => p.numel());
             Console.WriteLine($"{name,-24} {count,10:N0} {forward,11:F1} {trainStep,14:F1}");
         }
-    }
-
-    /// <summary>Median, not mean: other processes on the machine make single steps spike.</summary>
-    private static double Measure(int steps, Action step)
-    {
-        step();
-        var times = new List<double>(steps);
-        for (var i = 0; i < steps; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            step();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        times.Sort();
-        return times[times.Count / 2];
-    }
-
-    private static int Option(IReadOnlyList<string> arguments, string name, int fallback)
-    {
-        var at = arguments.ToList().IndexOf(name);
-        return at >= 0 && at + 1 < arguments.Count && int.TryParse(arguments[at + 1], out var value) ? value : fallback;
     }
 }

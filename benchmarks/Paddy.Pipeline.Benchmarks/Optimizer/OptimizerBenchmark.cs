@@ -24,10 +24,10 @@ public sealed class OptimizerBenchmark : IBenchmark
 
     public void Run(IReadOnlyList<string> arguments)
     {
-        var modelName = Option(arguments, "--model", "vit_large_patch16_224");
-        var steps = int.Parse(Option(arguments, "--steps", "3"));
+        var modelName = BenchmarkSupport.Option(arguments, "--model", "vit_large_patch16_224");
+        var steps = int.Parse(BenchmarkSupport.Option(arguments, "--steps", "3"));
         Console.WriteLine($"CPU, {get_num_threads()} torch threads; medians of {steps} steps after one warm-up");
-        var part = Option(arguments, "--part", "all");
+        var part = BenchmarkSupport.Option(arguments, "--part", "all");
         if (part is "all" or "step") OptimizerStep(modelName, steps);
         if (part is "all" or "reads") HostReadsPerMicroBatch();
     }
@@ -49,9 +49,9 @@ public sealed class OptimizerBenchmark : IBenchmark
 
         using (var perTensor = new PerTensorAdam(groups, 1e-4, 0.9, 0.01))
         {
-            var adam = Median(steps, perTensor.Step);
-            var unscale = Median(steps, () => new LossScaler().Unscale(parameters.Select(p => p.Parameter.grad!)));
-            var zero = Median(steps, () =>
+            var adam = BenchmarkSupport.MedianMilliseconds(steps, perTensor.Step);
+            var unscale = BenchmarkSupport.MedianMilliseconds(steps, () => new LossScaler().Unscale(parameters.Select(p => p.Parameter.grad!)));
+            var zero = BenchmarkSupport.MedianMilliseconds(steps, () =>
             {
                 using var scope = NewDisposeScope();
                 foreach (var p in parameters) p.Parameter.grad!.zero_();
@@ -64,9 +64,9 @@ public sealed class OptimizerBenchmark : IBenchmark
         var clock = Stopwatch.StartNew();
         var layout = flat.StepGradients();
         Console.WriteLine($"flat buffers made once per fit phase (parameters and gradients moved in): {clock.Elapsed.TotalMilliseconds:F0} ms");
-        var flatAdam = Median(steps, flat.Step);
-        var flatUnscale = Median(steps, () => new LossScaler().Unscale(flat.StepGradients()));
-        var flatZero = Median(steps, flat.ZeroGrad);
+        var flatAdam = BenchmarkSupport.MedianMilliseconds(steps, flat.Step);
+        var flatUnscale = BenchmarkSupport.MedianMilliseconds(steps, () => new LossScaler().Unscale(flat.StepGradients()));
+        var flatZero = BenchmarkSupport.MedianMilliseconds(steps, flat.ZeroGrad);
         var chunks = layout.Sum(g => (g.shape[0] + FastaiAdam.DenominatorChunkElements - 1) / FastaiAdam.DenominatorChunkElements);
         Report("flat", flatAdam, flatUnscale, flatZero, (int)(layout.Count * 5 + chunks * 4), layout.Count * 4, layout.Count);
     }
@@ -126,25 +126,5 @@ public sealed class OptimizerBenchmark : IBenchmark
                 yield return new Batch(augmentation.Train(images, random), randint(10, [batchSize], ScalarType.Int64, generator: generator));
             }
         }
-    }
-
-    private static double Median(int steps, Action step)
-    {
-        step();
-        var times = new List<double>(steps);
-        for (var i = 0; i < steps; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            step();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-        times.Sort();
-        return times[times.Count / 2];
-    }
-
-    private static string Option(IReadOnlyList<string> arguments, string name, string fallback)
-    {
-        var at = arguments.ToList().IndexOf(name);
-        return at >= 0 && at + 1 < arguments.Count ? arguments[at + 1] : fallback;
     }
 }

@@ -6,21 +6,18 @@ namespace Paddy.Pipeline.Artifacts;
 /// <summary>One data file as the fingerprint sees it: path relative to the data root ('/' separated), size, content hash.</summary>
 public sealed record DataFile(string Path, long Size, string Sha256);
 
-/// <summary>Every file under the data root, sorted by path, with one hash over the whole list.</summary>
+/// <summary>Every data file under the data root, sorted by path, with one hash over the whole list.</summary>
 public sealed record DataManifest(IReadOnlyList<DataFile> Files, string Sha256)
 {
     /// <param name="filesDone">Told how many files are hashed so far (for a progress bar).</param>
     /// <summary>How many files <see cref="Build"/> will read under <paramref name="root"/>.</summary>
-    public static int CountFiles(string root) =>
-        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Count(p => !System.IO.Path.GetFileName(p).StartsWith('.'));
+    public static int CountFiles(string root, Func<string, bool> isData) => DataPaths(root, isData).Count();
 
-    public static DataManifest Build(string root, FileHashCache hashes, IProgress<int>? filesDone = null)
+    /// <param name="isData">Whether a file (its '/'-separated path relative to the root) is read as data; the others
+    /// (a solution file, the pipeline's YAML, scripts beside the data) change no fingerprint.</param>
+    public static DataManifest Build(string root, FileHashCache hashes, Func<string, bool> isData, IProgress<int>? filesDone = null)
     {
-        var paths = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(p => !System.IO.Path.GetFileName(p).StartsWith('.'))
-            .Select(p => (Full: p, Relative: System.IO.Path.GetRelativePath(root, p).Replace('\\', '/')))
-            .OrderBy(p => p.Relative, StringComparer.Ordinal)
-            .ToList();
+        var paths = DataPaths(root, isData).OrderBy(p => p.Relative, StringComparer.Ordinal).ToList();
         var files = new DataFile[paths.Count];
         var done = 0;
         Parallel.For(0, paths.Count, i =>
@@ -31,6 +28,12 @@ public sealed record DataManifest(IReadOnlyList<DataFile> Files, string Sha256)
         var listing = Listing(files);
         return new DataManifest(files, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(listing))));
     }
+
+    private static IEnumerable<(string Full, string Relative)> DataPaths(string root, Func<string, bool> isData) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(p => !System.IO.Path.GetFileName(p).StartsWith('.'))
+            .Select(p => (Full: p, Relative: System.IO.Path.GetRelativePath(root, p).Replace('\\', '/')))
+            .Where(p => isData(p.Relative));
 
     /// <summary>Saves the listing under its hash in <paramref name="folder"/>, so that a later Status can say which files changed.</summary>
     public void SaveListing(string folder)

@@ -16,6 +16,13 @@ public sealed class ImageDataset
     public const string TestFolder = "test_images";
     public const string SampleSubmissionCsv = "sample_submission.csv";
 
+    /// <summary>
+    /// Whether a file under the root (relative, '/'-separated) is one this dataset reads: the two CSVs and everything in
+    /// a folder. Other top-level files, such as a solution.csv or the pipeline's YAML, are not data.
+    /// </summary>
+    public static bool IsDatasetFile(string relativePath) =>
+        relativePath.Contains('/') || relativePath is TrainCsv or SampleSubmissionCsv;
+
     private static readonly HashSet<string> ImageExtensions =
         new(StringComparer.OrdinalIgnoreCase) { ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp" };
 

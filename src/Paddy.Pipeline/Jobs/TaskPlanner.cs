@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Data;
 using Paddy.Pipeline.Reporting;
 
 namespace Paddy.Pipeline.Jobs;
@@ -33,8 +34,8 @@ public sealed class TaskPlanner
         data = new Lazy<(FileHashCache, DataManifest)>(() =>
         {
             var hashes = FileHashCache.Open(Path.Combine(store.PipelineDirectory, ".cache", "file-hashes.json"));
-            var manifest = ConsoleProgress.Run($"Hashing the data in {pipeline.Data.Root}", DataManifest.CountFiles(pipeline.Data.Root),
-                progress => DataManifest.Build(pipeline.Data.Root, hashes, progress));
+            var manifest = ConsoleProgress.Run($"Hashing the data in {pipeline.Data.Root}", DataManifest.CountFiles(pipeline.Data.Root, ImageDataset.IsDatasetFile),
+                progress => DataManifest.Build(pipeline.Data.Root, hashes, ImageDataset.IsDatasetFile, progress));
             if (!readOnly)
             {
                 hashes.Save();

@@ -1,5 +1,6 @@
 using Paddy.Pipeline.Artifacts;
 using Paddy.Pipeline.Config;
+using Paddy.Pipeline.Data;
 
 namespace Paddy.Pipeline.Tests.Artifacts;
 
@@ -72,31 +73,32 @@ public sealed class FingerprintTests
     }
 
     [Fact]
-    public void Data_manifest_hash_follows_content_and_paths_and_the_cache_spares_rereading()
+    public void Data_manifest_hash_follows_the_dataset_files_not_a_solution_beside_them_and_the_cache_spares_rereading()
     {
         using var directory = new TestDirectory();
         var root = Path.Combine(directory.Path, "data");
         directory.File("data/train_images/a/1.png", "one");
         directory.File("data/train.csv", "image_id,label\n1.png,a\n");
+        directory.File("data/solution.csv", "image_id,label\n");
         var cachePath = Path.Combine(directory.Path, "hashes.json");
 
         var cache = FileHashCache.Open(cachePath);
-        var first = DataManifest.Build(root, cache);
+        var first = DataManifest.Build(root, cache, ImageDataset.IsDatasetFile);
         cache.Save();
         Assert.Equal(["train.csv", "train_images/a/1.png"], first.Files.Select(f => f.Path));
         Assert.Equal(2, cache.HashedCount);
 
         var reopened = FileHashCache.Open(cachePath);
-        Assert.Equal(first, DataManifest.Build(root, reopened) with { Files = first.Files });
+        Assert.Equal(first, DataManifest.Build(root, reopened, ImageDataset.IsDatasetFile) with { Files = first.Files });
         Assert.Equal(0, reopened.HashedCount);
 
         directory.File("data/train_images/a/1.png", "uno");
         File.SetLastWriteTimeUtc(Path.Combine(root, "train_images/a/1.png"), DateTime.UtcNow.AddMinutes(1));
-        var changed = DataManifest.Build(root, reopened);
+        var changed = DataManifest.Build(root, reopened, ImageDataset.IsDatasetFile);
         Assert.NotEqual(first.Sha256, changed.Sha256);
         Assert.Equal(1, reopened.HashedCount);
 
         File.Move(Path.Combine(root, "train_images/a/1.png"), Path.Combine(root, "train_images/a/2.png"));
-        Assert.NotEqual(changed.Sha256, DataManifest.Build(root, reopened).Sha256);
+        Assert.NotEqual(changed.Sha256, DataManifest.Build(root, reopened, ImageDataset.IsDatasetFile).Sha256);
     }
 }

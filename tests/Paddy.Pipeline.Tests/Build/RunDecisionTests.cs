@@ -80,25 +80,20 @@ public sealed class RunDecisionTests
     [Fact]
     public void A_Train_task_run_exclusive_whose_training_fails_exits_non_zero_naming_the_failure()
     {
+        // A weights file that is not safetensors passes the data pre-flight and planning (it is only hashed) and fails
+        // the training itself, in the worker process.
         using var directory = new TestDirectory();
-        var data = Path.Combine(directory.Path, "data");
-        foreach (var file in Directory.GetFiles(BuildProgram.SampleData, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(data, Path.GetRelativePath(BuildProgram.SampleData, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-        var broken = Directory.GetFiles(Path.Combine(data, "train_images"), "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
-        File.WriteAllText(broken, "not an image");
+        var weights = Path.Combine(directory.Path, "truncated.safetensors");
+        File.WriteAllBytes(weights, new byte[1000]);
         File.WriteAllText(Path.Combine(directory.Path, "pipeline.yaml"),
-            BuildProgram.TinyPipeline("broken", models: "convnext").Replace($"root: {BuildProgram.SampleData}", $"root: {data}"));
+            BuildProgram.TinyPipeline("broken", models: "convnext").Replace("weights: none", $"weights: {weights}"));
 
         var (exitCode, output) = BuildProgram.Run(directory.Path, $"--target={BuildProgram.ConvNeXtTask}", "--exclusive");
 
         Assert.True(exitCode == 1, output);
         var summary = output[output.LastIndexOf("1 task(s) failed:", StringComparison.Ordinal)..];
         Assert.Contains($"  {BuildProgram.ConvNeXtTask}: {BuildProgram.ConvNeXtTask} failed in its worker process", summary);
-        Assert.Contains(Path.GetFileName(broken), summary);
+        Assert.Contains($"{weights} is not a valid safetensors file", summary);
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class ConvNeXtBlock : nn.Module<Tensor, Tensor>
     public readonly Parameter? gamma;
     public readonly Conv2d conv_dw;
     public readonly LayerNorm norm;
-    public readonly nn.Module<Tensor, Tensor> mlp;
+    public readonly Mlp mlp;
     private readonly bool convMlp;
 
     public ConvNeXtBlock(long channels, int kernelSize, bool convMlp, double? layerScaleInit) : base(nameof(ConvNeXtBlock))
@@ -29,7 +29,7 @@ public sealed class ConvNeXtBlock : nn.Module<Tensor, Tensor>
         if (layerScaleInit is { } init) gamma = new Parameter(full(channels, init));
         conv_dw = new Conv2d(channels, channels, kernelSize, padding: kernelSize / 2, groups: channels);
         norm = convMlp ? new LayerNorm2d(channels, ConvNeXt.NormEps) : new LayerNorm(channels, ConvNeXt.NormEps);
-        mlp = convMlp ? new ConvMlp(channels, 4 * channels) : new Mlp(channels, 4 * channels);
+        mlp = new Mlp(channels, 4 * channels, useConv: convMlp);
         RegisterComponents();
     }
 

@@ -87,11 +87,25 @@ public static class ContendingProcess
             while (DateTime.UtcNow < deadline)
             {
                 if (Lines.FirstOrDefault(matches) is { } line) return line;
-                if (Process.HasExited && Lines.FirstOrDefault(matches) is null)
-                    throw new InvalidOperationException($"The process ended (exit code {Process.ExitCode}) without the line awaited:\n{Output}");
+                if (Process.HasExited) return LineAfterExit(matches);
                 Thread.Sleep(20);
             }
             throw new TimeoutException($"No such line within {timeout}:\n{Output}");
+        }
+
+        /// <summary>
+        /// The output events can arrive after the exit is seen, and waiting for the end of the output could hang on an
+        /// orphaned grandchild holding the pipe: the last lines get a bounded moment.
+        /// </summary>
+        private string LineAfterExit(Func<string, bool> matches)
+        {
+            var drained = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            while (DateTime.UtcNow < drained)
+            {
+                if (Lines.FirstOrDefault(matches) is { } line) return line;
+                Thread.Sleep(20);
+            }
+            throw new InvalidOperationException($"The process ended (exit code {Process.ExitCode}) without the line awaited:\n{Output}");
         }
 
         public void Dispose()

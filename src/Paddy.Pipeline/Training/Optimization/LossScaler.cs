@@ -36,6 +36,8 @@ public sealed class LossScaler
         return loss.mul(scale);
     }
 
+    private const long FiniteCheckChunkElements = 1L << 24;
+
     /// <summary>
     /// Divides the gradients by the scale in place; returns false when any of them holds inf or NaN. Its one host
     /// read is the only one the training step makes per optimizer step; pass the optimizer's flat gradient buffers.
@@ -49,8 +51,14 @@ public sealed class LossScaler
         foreach (var gradient in gradients)
         {
             gradient.mul_(inverse);
-            var finite = gradient.isfinite().all();
-            allFinite = allFinite is null ? finite : allFinite.logical_and(finite);
+            // In chunks: a flat gradient buffer holds a whole group, and one isfinite over it would allocate a mask of
+            // the model's size.
+            var values = gradient.reshape(-1);
+            for (long start = 0; start < values.shape[0]; start += FiniteCheckChunkElements)
+            {
+                var finite = values.narrow(0, start, Math.Min(FiniteCheckChunkElements, values.shape[0] - start)).isfinite().all();
+                allFinite = allFinite is null ? finite : allFinite.logical_and(finite);
+            }
         }
         bool clean = allFinite is null || HostReads.Item<bool>(allFinite);
         lastStepOverflowed = !clean;

@@ -17,7 +17,7 @@ import sys
 import zlib
 
 SOURCE = "/usr/share/datasets/fashion-mnist"
-PER_CLASS = 100
+PER_CLASS = 400
 TEST_COUNT = 300
 LABELS = ["tshirt_top", "trouser", "pullover", "dress", "coat",
           "sandal", "shirt", "sneaker", "bag", "ankle_boot"]

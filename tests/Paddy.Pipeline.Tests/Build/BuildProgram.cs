@@ -50,7 +50,7 @@ public sealed class BuildProgram
     }
 
     /// <summary>A pipeline over the sample data with tiny models, trained for one epoch each: seconds on a CPU. Every model
-    /// holds out the same 200 images (data.split: shared), so the report measures the ensemble.</summary>
+    /// holds out the same 800 images (data.split: shared), so the report measures the ensemble.</summary>
     public static string TinyPipeline(string name, int vitEpochs = 1, string models = "both", int convnextEpochs = 1) =>
         $$"""
         name: {{name}}

@@ -52,7 +52,7 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
             Assert.Equal([ArtifactFiles.History, ArtifactFiles.Schedule, ArtifactFiles.TestProbabilities, ArtifactFiles.Log, ArtifactFiles.ValidPredictions],
                 manifest.Files.Keys.Order(StringComparer.Ordinal));
             Assert.Equal(300, manifest.TestIds.Count);
-            Assert.Equal(200, manifest.ValidCount);
+            Assert.Equal(800, manifest.ValidCount);
             Assert.NotNull(manifest.PeakMemoryBytes);
             Assert.Empty(System.IO.Directory.EnumerateFileSystemEntries(store.WorkPathOf(slug)));
         }
@@ -82,11 +82,11 @@ public sealed class SubmitEndToEndTests(TrainedPipeline trained) : IClassFixture
                 Assert.Contains($"src=\"{slug}-{chart}.png\"", html);
             }
         }
-        Assert.Contains("data.split is shared: every model held out the same 200 images", markdown);
+        Assert.Contains("data.split is shared: every model held out the same 800 images", markdown);
         Assert.Contains("## Test score", markdown);
         Assert.Matches(@"\| submission.csv \| \d+\.\d\d % \| [^|]+, 300 images\) \|", markdown);
-        Assert.Matches(@"\| ensemble, configured weights \| \d+\.\d\d % \(95% CI [^|]+, 200 images\) \|", markdown);
-        Assert.Matches(@"\| ensemble, equal weights \| \d+\.\d\d % \(95% CI [^|]+, 200 images\) \|", markdown);
+        Assert.Matches(@"\| ensemble, configured weights \| \d+\.\d\d % \(95% CI [^|]+, 800 images\) \|", markdown);
+        Assert.Matches(@"\| ensemble, equal weights \| \d+\.\d\d % \(95% CI [^|]+, 800 images\) \|", markdown);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public class SampleDatasetTests
     {
         var dataset = ImageDataset.Read(SampleRoot());
         Assert.Equal(10, dataset.Vocab.Count);
-        Assert.Equal(1000, dataset.TrainItems.Count);
+        Assert.Equal(4000, dataset.TrainItems.Count);
         Assert.Equal(300, dataset.TestItems.Count);
         Assert.Equal("test_images/200001.png", dataset.TestItems[0]);
         Assert.Empty(dataset.Warnings);

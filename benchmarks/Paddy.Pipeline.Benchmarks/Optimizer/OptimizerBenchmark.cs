@@ -67,8 +67,9 @@ public sealed class OptimizerBenchmark : IBenchmark
         var flatAdam = BenchmarkSupport.MedianMilliseconds(steps, flat.Step);
         var flatUnscale = BenchmarkSupport.MedianMilliseconds(steps, () => new LossScaler().Unscale(flat.StepGradients()));
         var flatZero = BenchmarkSupport.MedianMilliseconds(steps, flat.ZeroGrad);
+        var finiteCheckChunks = layout.Sum(g => (g.shape[0] + LossScaler.FiniteCheckChunkElements - 1) / LossScaler.FiniteCheckChunkElements);
         var chunks = layout.Sum(g => (g.shape[0] + FastaiAdam.DenominatorChunkElements - 1) / FastaiAdam.DenominatorChunkElements);
-        Report("flat", flatAdam, flatUnscale, flatZero, (int)(layout.Count * 5 + chunks * 4), (int)(layout.Count + chunks * 3), layout.Count);
+        Report("flat", flatAdam, flatUnscale, flatZero, (int)(layout.Count * 5 + chunks * 4), (int)(layout.Count + finiteCheckChunks * 3), layout.Count);
     }
 
     private static void Report(string kind, double adam, double unscale, double zero, int adamOps, int unscaleOps, int zeroOps) =>

@@ -36,7 +36,7 @@ public sealed class LossScaler
         return loss.mul(scale);
     }
 
-    private const long FiniteCheckChunkElements = 1L << 24;
+    public const long FiniteCheckChunkElements = 1L << 22;
 
     /// <summary>
     /// Divides the gradients by the scale in place; returns false when any of them holds inf or NaN. Its one host
@@ -52,7 +52,7 @@ public sealed class LossScaler
         {
             gradient.mul_(inverse);
             // In chunks: a flat gradient buffer holds a whole group, and one isfinite over it would allocate a mask of
-            // the model's size.
+            // the model's size; a mask of 4M values stays in the cache.
             var values = gradient.reshape(-1);
             for (long start = 0; start < values.shape[0]; start += FiniteCheckChunkElements)
             {
